@@ -1,0 +1,112 @@
+"""Adaptive leaky integrate-and-fire (ALIF) neuron — Yin, Corradi & Bohté 2021, eqs 5-8.
+
+The step follows the update order of the authors' code (see shared/reference/semantics.md):
+
+    alpha = exp(-dt / tau_m),  rho = exp(-dt / tau_adp)
+    eta   = rho * eta + (1 - rho) * s_prev                  # eq. 6, PREVIOUS spike
+    theta = b_0 + beta * eta                                 # eq. 7, before the membrane update
+    u     = alpha * u + (1 - alpha) * R_m * I - theta * s_prev * dt   # eq. 5, soft reset
+    s     = H(u - theta)                                     # eq. 8, surrogate in the backward
+
+``R_m = 1`` (absorbed in the weights). ``beta = 0`` gives the LIF neuron of the same
+paper (eqs 2-4 with a fixed threshold ``b_0`` and reset by subtraction, as in the code).
+``eta`` is called ``b`` in the code and in :class:`ALIFState`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ..surrogates import Surrogate
+from .time_constants import init_time_constant
+
+
+class ALIFState(NamedTuple):
+    """State of a layer of ALIF neurons, each of shape [B, N]."""
+
+    u: torch.Tensor  # membrane potential
+    b: torch.Tensor  # adaptation variable eta (eq. 6)
+    s: torch.Tensor  # last spikes
+
+
+def alif_step(
+    i_t: torch.Tensor,
+    state: ALIFState,
+    tau_m: torch.Tensor,
+    tau_adp: torch.Tensor,
+    b_j0: float,
+    beta: float,
+    spike_fn: Surrogate,
+    dt: float = 1.0,
+) -> tuple[torch.Tensor, ALIFState]:
+    """One ALIF step (Yin et al. 2021, eqs 5-8). Pure: returns ``(s_t, new_state)``.
+
+    Args:
+        i_t: input current ``I_t`` [B, N] (feed-forward plus recurrent synaptic input).
+        state: previous :class:`ALIFState`.
+        tau_m, tau_adp: per-neuron time constants [N] (in units of ``dt``).
+        b_j0: minimal threshold ``b_0``; beta: adaptation strength (0 -> LIF).
+        spike_fn: the surrogate spike function.
+    """
+    alpha = torch.exp(-dt / tau_m)
+    rho = torch.exp(-dt / tau_adp)
+    b = rho * state.b + (1.0 - rho) * state.s  # eq. 6
+    theta = b_j0 + beta * b  # eq. 7
+    u = alpha * state.u + (1.0 - alpha) * i_t - theta * state.s * dt  # eq. 5
+    s = spike_fn(u - theta)  # eq. 8
+    return s, ALIFState(u, b, s)
+
+
+class ALIFCell(nn.Module):
+    """A population of ALIF neurons with learnable per-neuron time constants.
+
+    Holds only the neuron dynamics: synapses and the time loop live in
+    :class:`srnn_bench.models.layers.SpikingLayer`.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        spike_fn: Surrogate,
+        tau_m: dict,
+        tau_adp: dict,
+        b_j0: float = 0.01,
+        beta: float = 1.8,
+        dt: float = 1.0,
+        train_tau_m: bool = True,
+        train_tau_adp: bool = True,
+        u0: str = "uniform",
+    ) -> None:
+        super().__init__()
+        if u0 not in ("zero", "uniform"):
+            raise ValueError(f"neuron.u0 must be 'zero' or 'uniform', got '{u0}'")
+        self.size, self.spike_fn = size, spike_fn
+        self.b_j0, self.beta, self.dt, self.u0 = float(b_j0), float(beta), float(dt), u0
+        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
+        self.tau_adp = nn.Parameter(init_time_constant(size, **tau_adp), requires_grad=train_tau_adp)
+
+    spiking = True
+    state_macs_per_step = 5
+    """MACs of one neuron's state update per step (Yin Fig. 2a): eta decay, eta input,
+    threshold, membrane decay, membrane input. Used by :mod:`srnn_bench.metrics`."""
+
+    def init_state(self, batch: int, device=None, dtype=None) -> ALIFState:
+        """Initial state (semantics.md §1): ``b = b_j0``, ``s = 0``, ``u`` zero or U[0, b_j0)."""
+        shape = (batch, self.size)
+        dtype = dtype or self.tau_m.dtype
+        device = device or self.tau_m.device
+        if self.u0 == "uniform":
+            u = torch.rand(shape, device=device, dtype=dtype) * self.b_j0
+        else:
+            u = torch.zeros(shape, device=device, dtype=dtype)
+        b = torch.full(shape, self.b_j0, device=device, dtype=dtype)
+        return ALIFState(u, b, torch.zeros(shape, device=device, dtype=dtype))
+
+    def forward(self, i_t: torch.Tensor, state: ALIFState) -> tuple[torch.Tensor, ALIFState]:
+        return alif_step(i_t, state, self.tau_m, self.tau_adp, self.b_j0, self.beta, self.spike_fn, self.dt)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, b_j0={self.b_j0}, beta={self.beta}, u0={self.u0}"

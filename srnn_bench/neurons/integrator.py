@@ -1,0 +1,48 @@
+"""Non-spiking leaky integrator readout ("LIF non-spiking output", Yin et al. 2021 Methods).
+
+    alpha_o = exp(-dt / tau_m)
+    u_o     = alpha_o * u_o + (1 - alpha_o) * I_t      # eq. 3 / 5 without spike and reset
+
+The membrane ``u_o`` is the network output; the softmax over it gives the
+prediction (Yin et al., Methods: y_t = softmax(u_out,t)).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .time_constants import init_time_constant
+
+
+class LIState(NamedTuple):
+    u: torch.Tensor  # [B, N]
+
+
+def li_step(i_t: torch.Tensor, state: LIState, tau_m: torch.Tensor, dt: float = 1.0) -> tuple[torch.Tensor, LIState]:
+    """One leaky-integrator step; returns ``(u_t, new_state)``."""
+    alpha = torch.exp(-dt / tau_m)
+    u = alpha * state.u + (1.0 - alpha) * i_t
+    return u, LIState(u)
+
+
+class IntegratorCell(nn.Module):
+    """Leaky integrator population with learnable per-neuron ``tau_m``."""
+
+    spiking = False
+    state_macs_per_step = 2
+    """MACs per neuron per step: membrane decay and input scaling."""
+
+    def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True) -> None:
+        super().__init__()
+        self.size, self.dt = size, float(dt)
+        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
+
+    def init_state(self, batch: int, device=None, dtype=None) -> LIState:
+        dtype = dtype or self.tau_m.dtype
+        return LIState(torch.zeros(batch, self.size, device=device or self.tau_m.device, dtype=dtype))
+
+    def forward(self, i_t: torch.Tensor, state: LIState) -> tuple[torch.Tensor, LIState]:
+        return li_step(i_t, state, self.tau_m, self.dt)

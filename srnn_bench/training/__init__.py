@@ -1,0 +1,3 @@
+from .trainer import NonFiniteLossError, Trainer, TrainerConfig
+
+__all__ = ["NonFiniteLossError", "Trainer", "TrainerConfig"]

@@ -1,0 +1,63 @@
+"""Readout/loss modes: how the readout sequence [T, B, C] becomes a loss and a prediction.
+
+``last``         CE on the readout at the last step.
+``mean``         NLL of log_softmax(mean_t u_o,t) (Yin's SSC / GSC code).
+``sum_softmax``  CE on sum_{t >= skip} softmax(u_o,t) (Yin's SHD code: a double softmax, kept as coded).
+``per_step``     sum_t NLL(log_softmax(u_o,t), y_t) over labelled steps (streaming: ECG, SoLi frames).
+``spike_count``  CE on the spike counts of a spiking readout (Yin Methods: y = softmax(sum_t S_out,t)).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..data import IGNORE_INDEX
+
+LOSS_MODES = ("last", "mean", "sum_softmax", "per_step", "spike_count")
+
+
+def sequence_logits(mode: str, output, skip_steps: int = 0) -> torch.Tensor:
+    """[B, C] scores of a sequence-label mode (argmax = prediction)."""
+    u = output.output[skip_steps:]
+    if mode == "last":
+        return u[-1]
+    if mode == "mean":
+        return F.log_softmax(u.mean(0), dim=-1)
+    if mode == "sum_softmax":
+        return F.softmax(u, dim=-1).sum(0)
+    if mode == "spike_count":
+        if "readout" not in output.activity:
+            raise ValueError("trainer.loss=spike_count needs a spiking readout (model.readout.kind=spiking)")
+        return output.activity["readout"][skip_steps:].sum(0)
+    raise ValueError(f"unknown trainer.loss '{mode}'; valid choices: {', '.join(LOSS_MODES)}")
+
+
+def loss_and_correct(mode: str, output, y: torch.Tensor, skip_steps: int = 0) -> tuple[torch.Tensor, int, int]:
+    """Return ``(loss, n_correct, n_counted)``; ``y`` is [B] (sequence) or [T, B] (per step)."""
+    if mode == "per_step":
+        if y.ndim != 2:
+            raise ValueError("trainer.loss=per_step needs per-step labels [T, B]; this dataset has one label per sequence")
+        u, y = output.output[skip_steps:], y[skip_steps:]
+        logp = F.log_softmax(u, dim=-1)  # [T, B, C]
+        nll = F.nll_loss(logp.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX, reduction="none").view(y.shape)
+        valid = y != IGNORE_INDEX
+        per_t = nll.sum(1) / valid.sum(1).clamp(min=1)
+        correct = ((logp.argmax(-1) == y) & valid).sum().item()
+        return per_t.sum(), correct, int(valid.sum().item())
+    if y.ndim != 1:
+        raise ValueError(f"trainer.loss={mode} needs one label per sequence; this dataset has per-step labels (use per_step)")
+    scores = sequence_logits(mode, output, skip_steps)
+    if mode == "mean":
+        loss = F.nll_loss(scores, y)
+    else:
+        loss = F.cross_entropy(scores, y)
+    return loss, int((scores.argmax(-1) == y).sum().item()), int(y.numel())
+
+
+def anytime_correct(output, y: torch.Tensor) -> torch.Tensor:
+    """[T] number of sequences whose readout argmax at step t is the label (Yin Fig. 4e-i)."""
+    if y.ndim != 1:
+        valid = y != IGNORE_INDEX
+        return ((output.output.argmax(-1) == y) & valid).sum(1)
+    return (output.output.argmax(-1) == y.unsqueeze(0)).sum(1)

@@ -1,0 +1,111 @@
+"""Atomic file output and run provenance (git commit, environment)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str = "") -> Path:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix + ".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def write_json(path: str | Path, obj) -> Path:
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def append_jsonl(path: str | Path, obj) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(obj, sort_keys=True, default=_jsonable) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def atomic_save_npz(path: str | Path, arrays: dict) -> Path:
+    import numpy as np
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    return atomic_write(path, write)
+
+
+def atomic_torch_save(path: str | Path, obj) -> Path:
+    import torch
+
+    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+def _jsonable(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)
+
+
+def git_info(cwd: str | Path | None = None) -> dict:
+    """Commit hash and whether the work tree had uncommitted changes (``None`` outside git)."""
+    cwd = cwd or Path(__file__).resolve().parents[2]
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD") or None
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no")) if commit else None
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = None, None
+    return {"commit": commit, "dirty": dirty}
+
+
+PACKAGES = ("srnn-bench", "torch", "numpy", "hydra-core", "omegaconf", "tonic", "librosa", "wfdb", "mnist1d", "wandb")
+
+
+def environment() -> dict:
+    """Interpreter, platform, package versions and accelerator, for ``env.json``."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    env = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "packages": versions,
+        "argv": sys.argv,
+    }
+    try:
+        import torch
+
+        env["torch_threads"] = torch.get_num_threads()
+        env["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        pass
+    return env
