@@ -1,0 +1,117 @@
+"""Multirun directory -> CSV and heatmaps of accuracy and firing rate over two swept keys.
+
+    python -m srnn_bench.reporting.sweeps outputs/multirun/<experiment>/<date> [--x surrogate.s --y surrogate.h]
+
+Reads every job directory's ``.hydra/overrides.yaml`` (the swept values) and ``metrics.json``; jobs that
+failed (``error.txt``) or never finished are listed in the CSV with their status, drawn as blank cells,
+and reported on the console. Writes ``sweep.csv``, ``sweep_test_acc.png`` and ``sweep_firing_rate.png``
+into the multirun directory (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from pathlib import Path
+
+import yaml
+
+from ..utils.io import atomic_write, atomic_write_text
+
+
+def _overrides(job: Path) -> dict[str, str]:
+    path = job / ".hydra" / "overrides.yaml"
+    if not path.is_file():
+        return {}
+    items = yaml.safe_load(path.read_text()) or []
+    return dict(item.split("=", 1) for item in items if "=" in item)
+
+
+def collect(sweep_dir: str | Path) -> list[dict]:
+    """One row per job: its overrides, status (ok / failed / incomplete) and final metrics."""
+    rows = []
+    for job in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and (p / ".hydra").is_dir()), key=lambda p: p.name):
+        row = {"job": job.name, **_overrides(job)}
+        metrics_path = job / "metrics.json"
+        if metrics_path.is_file():
+            m = json.loads(metrics_path.read_text())
+            row.update(status="ok", test_acc=m.get("test_acc"), firing_rate=m.get("firing_rate"), sop_per_sample=m.get("sop_per_sample"))
+        elif (job / "error.txt").is_file():
+            row.update(status="failed", error=(job / "error.txt").read_text().splitlines()[0])
+        else:
+            row.update(status="incomplete")
+        rows.append(row)
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+
+    atomic_write(path, write)
+
+
+def heatmap(rows: list[dict], x: str, y: str, value: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    xs = sorted({float(r[x]) for r in rows if x in r})
+    ys = sorted({float(r[y]) for r in rows if y in r})
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for r in rows:
+        if r.get("status") == "ok" and r.get(value) is not None and x in r and y in r:
+            grid[ys.index(float(r[y])), xs.index(float(r[x]))] = float(r[value])
+    fig, ax = plt.subplots(figsize=(1.2 * len(xs) + 2, 1.0 * len(ys) + 1.5))
+    im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
+    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            text = "failed" if math.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
+            ax.text(j, i, text, ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(im, ax=ax, label=value)
+    ax.set_title(f"{value} over {y} x {x}")
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"), suffix=".png")
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sweep_dir")
+    ap.add_argument("--x", default="surrogate.s")
+    ap.add_argument("--y", default="surrogate.h")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+    rows = collect(args.sweep_dir)
+    if not rows:
+        print(f"no job directories under {args.sweep_dir}")
+        return 1
+    out = Path(args.out or args.sweep_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(rows, out / "sweep.csv")
+    for value in ("test_acc", "firing_rate"):
+        heatmap(rows, args.x, args.y, value, out / f"sweep_{value}.png")
+    bad = [r for r in rows if r["status"] != "ok"]
+    summary = f"{len(rows) - len(bad)}/{len(rows)} jobs ok"
+    for r in bad:
+        summary += f"\n  job {r['job']}: {r['status']}" + (f" — {r['error']}" if "error" in r else "")
+    print(summary)
+    atomic_write_text(out / "sweep_summary.txt", summary + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
