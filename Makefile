@@ -7,10 +7,11 @@ STAMP  := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
 
-.PHONY: install run test test-slow bench clean help
+.PHONY: install run test test-slow clean help reproduce-table1 reproduce-src-table2 reproduce-ponghiran-table1
 
 help:
-	@echo "make install | run | test | test-slow | bench | clean"
+	@echo "make install | run | test | test-slow | clean"
+	@echo "make reproduce-table1 [SMOKE=1] [SEEDS='0 1 2'] | reproduce-src-table2 | reproduce-ponghiran-table1"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,20 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# Paper tables: run every cell whose dataset is present under paths.data_dir, then build results/<table>.md.
+# SMOKE=1: one epoch of every cell on generated fixtures -> results/smoke/<table>.md (labelled; not results).
+SEEDS ?= 0
+REPRO = $(PY) -m srnn_bench.reporting.paper_tables $(if $(SMOKE),--smoke) --seeds $(SEEDS) $(REPRO_ARGS)
+
+reproduce-table1: $(STAMP)
+	$(REPRO) table1
+
+reproduce-src-table2: $(STAMP)
+	$(REPRO) src_table2
+
+reproduce-ponghiran-table1: $(STAMP)
+	$(REPRO) ponghiran_table1
 
 clean:
 	rm -rf $(VENV) .pytest_cache
