@@ -39,7 +39,7 @@ from .sparse import SparseSpikeDataset, bin_spikes, limited, source_signature, s
 
 log = logging.getLogger(__name__)
 
-VERSION = "hsd-bins-v1"
+VERSION = "hsd-bins-v2"
 N_CHANNELS = 700
 SOURCE = "https://zenkelab.org/datasets/ (shd_*.h5.zip / ssc_*.h5.zip; see https://zenkelab.org/resources/spiking-heidelberg-datasets-shd/)"
 
@@ -132,7 +132,8 @@ def _bin_split(data_dir, name: str, split: str, dt_us: int, n_bins: int, authors
             raise DataError(f"{path}: could not read sample {len(labels)} ({e}); the file is truncated or corrupt — download it again from {SOURCE}") from None
         offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        flat = np.concatenate(chunks) if chunks else np.zeros(0, np.uint32)
+        flat = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+        del chunks
         return {"flat": flat, "offsets": offsets, "labels": np.asarray(labels, dtype=np.int64)}
 
     preprocess = {

@@ -8,7 +8,8 @@
   never served from a stale cache).
 
 Keeping spikes as indices is what makes SHD fit: 8156 x 250 x 700 dense float32 would be 5.7 GB, the
-flat uint32 indices of its binarised spikes a few hundred MB, and a batch is densified on demand.
+flat int32 indices of its binarised spikes ~200 MB (scripts/measure_shd_memory.py), and a batch is
+densified on demand.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def bin_spikes(t_us: np.ndarray, channel: np.ndarray, dt_us: int, n_bins: int, n
         raise ValueError(f"bin width must be > 0 us, got {dt_us}")
     b = -(-t // int(dt_us))  # ceil(t / dt) for integers
     keep = (b >= 0) & (b < n_bins) & (c >= 0) & (c < n_channels)
-    return np.unique(b[keep] * n_channels + c[keep]).astype(np.uint32)
+    return np.unique(b[keep] * n_channels + c[keep]).astype(np.int32)
 
 
 class SparseSpikeDataset(Dataset):
@@ -49,7 +50,9 @@ class SparseSpikeDataset(Dataset):
     def __init__(self, flat: np.ndarray, offsets: np.ndarray, labels: np.ndarray, n_steps: int, n_channels: int) -> None:
         if offsets.ndim != 1 or offsets.shape[0] != labels.shape[0] + 1:
             raise ValueError(f"offsets must be [N + 1] = [{labels.shape[0] + 1}], got {tuple(offsets.shape)}")
-        self.flat = torch.from_numpy(np.ascontiguousarray(flat).astype(np.int64, copy=False))
+        if int(n_steps) * int(n_channels) >= 2**31:
+            raise ValueError(f"raster {n_steps} x {n_channels} too large for int32 indices")
+        self.flat = torch.from_numpy(np.ascontiguousarray(flat).astype(np.int32, copy=False))  # no copy when int32
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64))
         self.n_steps, self.n_channels = int(n_steps), int(n_channels)
