@@ -106,7 +106,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(body) != expected:
         what = "truncated" if len(body) < expected else "has trailing bytes"
         raise DataError(f"{path}: {what}: header says {list(dims)} ({expected} bytes of data), found {len(body)}; delete it and fetch it again")
-    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="), copy=False)
+    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))  # a writable copy
 
 
 def locate(data_dir, source: str, base: str, download_ok: bool, verify_md5: bool) -> Path:
@@ -143,7 +143,7 @@ def load_split(data_dir, source: str, split: str, download_ok: bool = True, veri
         raise DataError(f"{lab_path}: expected {x.shape[0]} labels (one per image in {img_path.name}), found shape {list(y.shape)}")
     if y.size and y.max() > 9:
         raise DataError(f"{lab_path}: label {int(y.max())} outside 0..9")
-    return x.copy(), y.astype(np.int64)
+    return x, y.astype(np.int64)
 
 
 def window_index(n_pixels: int, window: int, stride: int) -> torch.Tensor:
