@@ -55,6 +55,11 @@ def test_cache_reused_and_keyed_by_config(tmp_path):
     assert all(np.array_equal(a.train[i][0], b.train[i][0]) for i in range(6))
     c = build_data({**cfg, "dt_ms": 5.0}, str(tmp_path))  # a changed setting never reuses a stale entry
     assert c.n_steps == 200 and len(list((tmp_path / "cache" / "shd").glob("*.npz"))) == 4
+    # a truncated (half-written) cache entry is detected by its checksum and rebuilt, never trusted
+    entries[0].write_bytes(entries[0].read_bytes()[:100])
+    r = build_data(cfg, str(tmp_path))
+    assert all(np.array_equal(a.train[i][0], r.train[i][0]) for i in range(6))
+    assert all(np.array_equal(a.test[i][0], r.test[i][0]) for i in range(3))
     # replacing a source file changes the key too
     random_hsd(tmp_path / "SHD" / "shd_test.h5", 4, seed=3)
     assert len(build_data(cfg, str(tmp_path)).test) == 4

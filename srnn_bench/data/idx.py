@@ -28,7 +28,6 @@ Parsing takes well under a second, so no preprocessing cache is needed; windows 
 from __future__ import annotations
 
 import gzip
-import logging
 import struct
 import zlib
 from dataclasses import dataclass
@@ -40,8 +39,6 @@ import torch
 from .base import DataError, DataSplits
 from .cache import download, missing_data_message, verify_checksum
 from .sparse import ArrayDataset, limited, split_indices, subset
-
-log = logging.getLogger(__name__)
 
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 FILES = {
@@ -120,6 +117,7 @@ def locate(data_dir, source: str, base: str, download_ok: bool, verify_md5: bool
         if verify_md5:
             verify_checksum(gz, md5=src.md5[gz.name])
         return gz
+    msg = missing_data_message(src.title, gz, f"{folder}/ holding {LAYOUT}", " or ".join(src.mirrors))
     if download_ok:
         errors = []
         for mirror in src.mirrors:
@@ -127,8 +125,8 @@ def locate(data_dir, source: str, base: str, download_ok: bool, verify_md5: bool
                 return download(mirror + gz.name, gz, md5=src.md5[gz.name])
             except DataError as e:
                 errors.append(str(e))
-        log.warning("download of %s failed: %s", gz.name, " | ".join(errors))
-    raise DataError(missing_data_message(src.title, gz, f"{folder}/ holding {LAYOUT}", " or ".join(src.mirrors)))
+        msg += f" (automatic download failed: {errors[0]})"
+    raise DataError(msg)
 
 
 def load_split(data_dir, source: str, split: str, download_ok: bool = True, verify_md5: bool = False) -> tuple[np.ndarray, np.ndarray]:
