@@ -84,3 +84,13 @@ def test_rate_codes_sequences_step_by_step_and_rejects_mismatch():
 def test_bad_encoder_settings_name_the_key(cfg, message):
     with pytest.raises(ValueError, match=message):
         build_encoder(cfg)
+
+
+def test_linear_latency_variant():
+    # snnTorch linear=True: t = min(tau (1 - x), tau (1 - thr)); normalised: tau = num_steps - 1
+    x = torch.tensor([1.0, 0.5, 0.1, 0.02, 0.01, 0.0]).view(1, 1, -1)
+    s = Latency(num_steps=200, linear=True)(x)[:, 0]
+    assert s[:, :4].argmax(0).tolist() == [0, 100, 179, 195]  # 199 * (1 - x), rounded (half to even)
+    assert s[:, :4].sum().item() == 4 and s[:, 4:].sum().item() == 0  # saturated (x <= thr: 197.01) removed
+    raw = Latency(num_steps=20, linear=True, normalize=False, remove_last=False)(x)[:, 0]
+    assert raw.argmax(0).tolist() == [0, 5, 9, 10, 10, 10]  # tau 10: 10 (1 - x), capped at 9.9
