@@ -9,6 +9,14 @@ from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first
 DATASETS = {
     "mnist1d": "srnn_bench.data.mnist1d",
     "npz": "srnn_bench.data.npz",
+    "shd": "srnn_bench.data.hsd",
+    "ssc": "srnn_bench.data.hsd",
+    "nmnist": "srnn_bench.data.nmnist",
+    "mnist": "srnn_bench.data.idx",
+    "fmnist": "srnn_bench.data.idx",
+    "smnist": "srnn_bench.data.idx",
+    "psmnist": "srnn_bench.data.idx",
+    "soli": "srnn_bench.data.soli",
 }
 """name -> module with ``build(cfg, data_dir) -> DataSplits`` (imported lazily: heavy deps stay optional)."""
 
