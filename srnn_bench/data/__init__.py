@@ -1,0 +1,23 @@
+"""Datasets. ``build_data(dataset_cfg, data_dir)`` dispatches on ``dataset.name``."""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first
+
+DATASETS = {
+    "mnist1d": "srnn_bench.data.mnist1d",
+    "npz": "srnn_bench.data.npz",
+}
+"""name -> module with ``build(cfg, data_dir) -> DataSplits`` (imported lazily: heavy deps stay optional)."""
+
+
+def build_data(cfg, data_dir: str) -> DataSplits:
+    name = cfg["name"]
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset '{name}'; valid choices: {', '.join(sorted(DATASETS))}")
+    return importlib.import_module(DATASETS[name]).build(cfg, data_dir)
+
+
+__all__ = ["DATASETS", "DataError", "DataSplits", "IGNORE_INDEX", "build_data", "collate_time_first"]

@@ -1,0 +1,119 @@
+"""On-disk cache of preprocessed arrays, and the download / missing-data path shared by all datasets.
+
+Cache entries live under ``<data_dir>/cache/<dataset>/<key>.npz`` where ``key`` hashes the dataset
+name, the dataset *version* string and the *full* preprocessing config: a changed encoder or
+preprocessing setting never reuses a stale entry. Entries are written atomically (temp file, then
+rename) with a SHA-256 of their content in a ``.sha256`` side file; an entry whose hash does not
+match (half-written, truncated, bit rot) is deleted and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..utils.io import atomic_save_npz, atomic_write, atomic_write_text
+from .base import DataError
+
+log = logging.getLogger(__name__)
+
+
+def cache_key(dataset: str, version: str, preprocess: Mapping) -> str:
+    blob = json.dumps({"dataset": dataset, "version": version, "preprocess": preprocess}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def md5_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def cached_arrays(
+    data_dir: str | Path,
+    dataset: str,
+    version: str,
+    preprocess: Mapping,
+    build: Callable[[], dict[str, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """Return ``build()``'s arrays, from a verified cache entry when one exists.
+
+    ``preprocess`` must contain every setting that changes the arrays (it is part of the key and is
+    stored next to the entry as ``<key>.json`` for humans).
+    """
+    root = Path(data_dir) / "cache" / dataset
+    key = cache_key(dataset, version, preprocess)
+    path, digest = root / f"{key}.npz", root / f"{key}.sha256"
+    if path.exists():
+        if digest.exists() and digest.read_text().strip() == sha256_file(path):
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    return {k: f[k] for k in f.files}
+            except (OSError, ValueError, EOFError) as e:
+                log.warning("cache entry %s unreadable (%s); rebuilding", path, e)
+        else:
+            log.warning("cache entry %s failed its checksum (half-written or corrupt); rebuilding", path)
+        path.unlink(missing_ok=True)
+        digest.unlink(missing_ok=True)
+    arrays = build()
+    atomic_save_npz(path, arrays)
+    atomic_write_text(digest, sha256_file(path) + "\n")
+    atomic_write_text(root / f"{key}.json", json.dumps({"dataset": dataset, "version": version, "preprocess": preprocess}, indent=2, sort_keys=True, default=str))
+    return arrays
+
+
+def missing_data_message(dataset: str, expected: str | Path, layout: str, source: str) -> str:
+    """The one message a user sees when a dataset is absent: what, where to put it, where to get it."""
+    return (
+        f"{dataset} not found: expected {expected} ({layout}). "
+        f"Get it from {source} and place it there, or set paths.data_dir=DIR (env SRNN_BENCH_DATA)."
+    )
+
+
+def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str | None = None, what: str = "") -> Path:
+    """Download ``url`` to ``dest`` atomically and verify its checksum.
+
+    Raises :class:`DataError` with one line (what failed, the URL, where to put the file by hand)
+    instead of a raw urllib traceback when the network is unavailable or the checksum is wrong.
+    """
+    dest = Path(dest)
+    name = what or dest.name
+
+    def fetch(tmp: str) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f)
+        except (urllib.error.URLError, OSError, TimeoutError) as e:
+            reason = getattr(e, "reason", e)
+            raise DataError(f"could not download {name} from {url} ({reason}); download it by hand and place it at {dest}") from None
+
+    atomic_write(dest, fetch, suffix=dest.suffix)
+    verify_checksum(dest, md5=md5, sha256=sha256)
+    return dest
+
+
+def verify_checksum(path: str | Path, *, md5: str | None = None, sha256: str | None = None) -> None:
+    """Raise :class:`DataError` naming the file if its checksum differs from the published one."""
+    path = Path(path)
+    if md5 and (got := md5_file(path)) != md5:
+        raise DataError(f"{path}: wrong MD5 {got} (expected {md5}); the file is corrupt or a different version — delete it and fetch again")
+    if sha256 and (got := sha256_file(path)) != sha256:
+        raise DataError(f"{path}: wrong SHA-256 {got} (expected {sha256}); the file is corrupt or a different version — delete it and fetch again")
