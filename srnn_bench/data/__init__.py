@@ -9,6 +9,10 @@ from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first
 DATASETS = {
     "mnist1d": "srnn_bench.data.mnist1d",
     "npz": "srnn_bench.data.npz",
+    "gsc": "srnn_bench.data.gsc",
+    "ecg": "srnn_bench.data.ecg",
+    "timit": "srnn_bench.data.timit",
+    "librispeech": "srnn_bench.data.librispeech",
 }
 """name -> module with ``build(cfg, data_dir) -> DataSplits`` (imported lazily: heavy deps stay optional)."""
 
