@@ -99,7 +99,7 @@ def gsc_logmel(
     fmin: float = 20.0,
     fmax: float = 4000.0,
     delta_width: int = 9,
-    eps: float = 1e-8,
+    eps: float = 1e-12,
 ) -> np.ndarray:
     """GSC input of Yin et al. 2021 (Methods, GSC; semantics.md §1 GSC), [frames, 3 * n_mels].
 
@@ -107,7 +107,8 @@ def gsc_logmel(
     2. mel power spectrogram S (n_fft 480 = 30 ms window, hop 160 = 10 ms, 40 mels in [20, 4000] Hz,
        librosa's centred frames: 1 + 16000 // 160 = 101 frames);
     3. ``L = log1p(S / max S)``; stack (L, delta L, delta^2 L) (librosa.feature.delta, width 9);
-    4. divide each (channel, mel) row by its standard deviation over time ("variance of 1 across time").
+    4. divide each (channel, mel) row by its standard deviation over time ("variance of 1 across time"),
+       in float64 (quiet high bands have stds ~1e-6); an all-zero row stays zero.
     Returned channel-major: column ``c * n_mels + m`` holds channel c (0 static, 1 delta, 2 delta-delta),
     mel m — the paper's "sequence of 101 frames, each a 40-by-3 matrix", flattened to 120 inputs.
     """
@@ -121,7 +122,7 @@ def gsc_logmel(
     logmel = np.log1p(s / smax) if smax > 0 else np.zeros_like(s)
     d1 = librosa.feature.delta(logmel, width=delta_width, order=1)
     d2 = librosa.feature.delta(logmel, width=delta_width, order=2)
-    feats = np.stack([logmel, d1, d2])  # (3, n_mels, frames)
+    feats = np.stack([logmel, d1, d2]).astype(np.float64)  # (3, n_mels, frames)
     feats = feats / (feats.std(axis=2, keepdims=True) + eps)
     return feats.transpose(2, 0, 1).reshape(feats.shape[2], -1).astype(np.float32)  # (frames, 3 * n_mels)
 

@@ -1,0 +1,108 @@
+"""GSC v1: log-mel features (shape, frame count, normalisation), the real loader on a generated
+tarball-layout fixture, the 12-class protocol, caching, a one-epoch run, and clear data errors."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from srnn_bench.data import DataError, build_data
+from srnn_bench.data.audio import gsc_logmel
+from srnn_bench.data.gsc import CLASSES, WORDS
+
+SR = 16000
+
+
+def tone(freq, n=SR, amp=0.5, sr=SR):
+    return (amp * np.sin(2 * np.pi * freq * np.arange(n) / sr)).astype(np.float32)
+
+
+def make_gsc(root, per_word=3, unknown_words=("bed", "cat")):
+    """The tarball layout: word folders, _background_noise_, validation_list.txt, testing_list.txt."""
+    rng = np.random.default_rng(0)
+    val, test = [], []
+    for k, w in enumerate(WORDS + unknown_words):
+        (root / w).mkdir(parents=True)
+        for j in range(per_word):
+            name = f"{w}/{k:04x}abcd_nohash_{j}.wav"
+            n = SR if j else SR * 3 // 4  # one shorter clip: centre-padded
+            sf.write(root / name, tone(200 + 150 * k, n) + 0.01 * rng.standard_normal(n).astype(np.float32), SR, subtype="PCM_16")
+            (val if j == 1 else test if j == 2 else []).append(name)
+    (root / "_background_noise_").mkdir()
+    sf.write(root / "_background_noise_" / "white_noise.wav", 0.3 * rng.standard_normal(30 * SR), SR, subtype="PCM_16")
+    (root / "validation_list.txt").write_text("\n".join(val) + "\n")
+    (root / "testing_list.txt").write_text("\n".join(test) + "\n")
+    return root
+
+
+def test_logmel_one_second_is_101_frames_of_120_normalised_features():
+    x = tone(1000.0)
+    f = gsc_logmel(x)
+    assert f.shape == (101, 120)  # 1 + 16000 // 160 frames; 3 channels x 40 mels
+    assert np.isfinite(f).all()
+    # each (channel, mel) row has unit std over time (Methods: "variance of 1 across time")
+    rng = np.random.default_rng(0)
+    speechy = tone(500.0) * (1 + np.sin(np.linspace(0, 9, SR))) + 0.05 * rng.standard_normal(SR).astype(np.float32)
+    assert np.allclose(gsc_logmel(speechy).std(axis=0), 1.0, atol=1e-3)
+    # the 1 kHz tone lands in the mel band whose centre is nearest 1 kHz (static channel, mid clip)
+    import librosa
+
+    centres = librosa.mel_frequencies(n_mels=42, fmin=20, fmax=4000)[1:-1]
+    raw = f[50, :40] * 1.0
+    assert int(np.argmax(raw)) in {int(np.argmin(np.abs(centres - 1000))) + d for d in (-1, 0, 1)}
+    # waveform / max|x|: the feature is invariant to the recording level
+    assert np.allclose(gsc_logmel(0.01 * x), f, atol=1e-4)
+    # a half-second clip is centre-padded: the first and last frames hold silence
+    half = gsc_logmel(tone(1000.0, SR // 2))
+    assert half.shape == (101, 120)
+    assert np.abs(half[:15, :40]).max() < 1e-3 and np.abs(half[-15:, :40]).max() < 1e-3 and np.abs(half[50, :40]).max() > 0.5
+
+
+def test_loader_protocol_cache_and_one_epoch(tmp_path, run_cfg):
+    from srnn_bench.run import run
+
+    data = tmp_path / "data"
+    make_gsc(data / "speech_commands_v0.01")
+    cfg = run_cfg(["dataset=gsc", "dataset.download=false", "encoder=identity", "model.hidden=[8]",
+                   "trainer.epochs=1", "trainer.batch_size=8", "trainer.loss=mean"], data_dir=data)
+    d = build_data(cfg.dataset, str(data))
+    assert (d.n_inputs, d.n_steps, d.n_classes) == (120, 101, 12)
+    ys = {s: [int(y) for _, y in ds] for s, ds in (("train", d.train), ("val", d.val), ("test", d.test))}
+    # 10 known words, one clip each in val and test; unknown capped at ceil(10% of 10) = 1 clip; 1 silence clip
+    assert sorted(ys["test"]) == sorted(list(range(10)) + [CLASSES.index("_unknown_"), CLASSES.index("_silence_")])
+    assert sorted(ys["val"]) == sorted(ys["test"])
+    assert ys["train"].count(CLASSES.index("_unknown_")) == 1 and ys["train"].count(CLASSES.index("_silence_")) == 1
+    assert len(ys["train"]) == 10 + 1 + 1
+    entries = sorted((data / "cache" / "gsc").glob("*.npz"))
+    assert len(entries) == 1
+    build_data(cfg.dataset, str(data))  # served from the cache: no new entry
+    assert sorted((data / "cache" / "gsc").glob("*.npz")) == entries
+    metrics = run(cfg)
+    assert metrics["epochs"] == 1 and 0.0 <= metrics["test_acc"] <= 1.0
+    # another preprocessing setting is another cache entry, never the stale one
+    cfg2 = run_cfg(["dataset=gsc", "dataset.download=false", "dataset.n_mels=20"], data_dir=data)
+    assert build_data(cfg2.dataset, str(data)).n_inputs == 60
+    assert len(list((data / "cache" / "gsc").glob("*.npz"))) == 2
+
+
+def test_missing_dataset_is_one_message(tmp_path, run_cfg):
+    cfg = run_cfg(["dataset=gsc", "dataset.download=false"], data_dir=tmp_path)
+    with pytest.raises(DataError) as e:
+        build_data(cfg.dataset, str(tmp_path))
+    msg = str(e.value)
+    assert "\n" not in msg and str(tmp_path / "speech_commands_v0.01") in msg
+    assert "validation_list.txt" in msg and "speech_commands_v0.01.tar.gz" in msg
+    cfg = run_cfg(["dataset=gsc", "dataset.url=http://127.0.0.1:9/speech_commands_v0.01.tar.gz"], data_dir=tmp_path)
+    with pytest.raises(DataError, match="automatic download failed: could not download"):
+        build_data(cfg.dataset, str(tmp_path))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_wav_names_the_file(tmp_path, run_cfg, damage):
+    root = make_gsc(tmp_path / "speech_commands_v0.01", per_word=1, unknown_words=())
+    bad = root / "left" / sorted(p.name for p in (root / "left").iterdir())[0]
+    blob = bad.read_bytes()
+    bad.write_bytes(blob[: len(blob) // 2] if damage == "truncated" else b"not a wav file at all" * 10)
+    cfg = run_cfg(["dataset=gsc", "dataset.download=false"], data_dir=tmp_path)
+    with pytest.raises(DataError, match="truncated audio file" if damage == "truncated" else "unreadable or corrupt") as e:
+        build_data(cfg.dataset, str(tmp_path))
+    assert str(bad) in str(e.value) and "re-extract" in str(e.value)
