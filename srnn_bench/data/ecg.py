@@ -105,12 +105,16 @@ def read_record(root: Path, name: str):
         raise DataError(f"{base}.dat: expected {rec.sig_len} samples of 2 leads, got {None if rec.p_signal is None else rec.p_signal.shape}; {fix}")
     if not np.isfinite(rec.p_signal[:, :2]).all():
         raise DataError(f"{base}.dat: signal holds invalid (NaN) samples; {fix}")
+    if base.with_suffix(".q1c").read_bytes()[-2:] != b"\x00\x00":  # MIT annotation files end with 0x0000
+        raise DataError(f"{base}.q1c: truncated or corrupt annotation file (no end-of-file marker); {fix}")
     try:
         ann = wfdb.rdann(str(base), "q1c")
     except Exception as e:
         raise DataError(f"{base}.q1c: unreadable annotation file ({type(e).__name__}: {e}); {fix}") from None
     if len(ann.sample) == 0:
         raise DataError(f"{base}.q1c: no annotations (empty or corrupt file); {fix}")
+    if np.any(np.diff(ann.sample) < 0) or ann.sample.min() < 0 or ann.sample.max() >= rec.sig_len:
+        raise DataError(f"{base}.q1c: annotation times out of order or beyond the {rec.sig_len}-sample record (corrupt file); {fix}")
     return rec.p_signal[:, :2].astype(np.float64), float(rec.fs), np.asarray(ann.sample), list(ann.symbol)
 
 
