@@ -4,6 +4,7 @@ tarball-layout fixture, the 12-class protocol, caching, a one-epoch run, and cle
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from srnn_bench.data import DataError, build_data
 from srnn_bench.data.audio import gsc_logmel
@@ -106,3 +107,22 @@ def test_damaged_wav_names_the_file(tmp_path, run_cfg, damage):
     with pytest.raises(DataError, match="truncated audio file" if damage == "truncated" else "unreadable or corrupt") as e:
         build_data(cfg.dataset, str(tmp_path))
     assert str(bad) in str(e.value) and "re-extract" in str(e.value)
+
+
+def test_ternary_encoder_values_and_threshold_gradient():
+    """s = H(x - theta) - H(-theta - x); d s / d theta = -gamma f(x - theta) + gamma f(-theta - x)."""
+    from srnn_bench.encoders import build_encoder
+    from srnn_bench.surrogates import MultiGaussian
+
+    enc = build_encoder({"name": "ternary", "threshold": 0.05})
+    x = torch.tensor([-1.0, -0.06, -0.05, 0.0, 0.04, 0.05, 0.2])[:, None, None]
+    s = enc(x)
+    assert s.flatten().tolist() == [-1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0]  # strict: |x| must exceed theta
+    x = torch.tensor([0.04, 0.06, 0.3])[:, None, None]  # one-sided inputs: the two terms do not cancel
+    enc(x).sum().backward()
+    mg = MultiGaussian(gamma=0.5, sigma=0.5, h=0.15, s=6.0)
+    xs = x.flatten().double()
+    expected = (-mg.derivative(xs - 0.05) + mg.derivative(-0.05 - xs)).sum()
+    assert abs(expected.item()) > 0.1
+    assert enc.theta.grad.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert enc.binary and enc.out_features(120) == 120

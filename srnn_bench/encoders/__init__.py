@@ -95,7 +95,10 @@ class LevelCrossing(nn.Module):
         return torch.stack([up, down], dim=-1).flatten(-2)
 
 
+from .audio import Ternary  # noqa: E402
+
 ENCODERS = {"identity": Identity, "population": Population, "level_crossing": LevelCrossing}
+ENCODERS["ternary"] = Ternary
 
 
 def build_encoder(cfg, binary_input: bool = False) -> nn.Module:
