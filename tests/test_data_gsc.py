@@ -83,6 +83,11 @@ def test_loader_protocol_cache_and_one_epoch(tmp_path, run_cfg):
     cfg2 = run_cfg(["dataset=gsc", "dataset.download=false", "dataset.n_mels=20"], data_dir=data)
     assert build_data(cfg2.dataset, str(data)).n_inputs == 60
     assert len(list((data / "cache" / "gsc").glob("*.npz"))) == 2
+    # MFCC features instead of log-mel (dataset.features=mfcc): 98 frames x 39, min-max with train stats
+    d3 = build_data(run_cfg(["dataset=gsc", "dataset.download=false", "dataset.features=mfcc"], data_dir=data).dataset, str(data))
+    assert (d3.n_steps, d3.n_inputs) == (98, 39)
+    train = torch.stack([x for x, _ in d3.train])
+    assert torch.allclose(train.amin((0, 1)), torch.zeros(39), atol=1e-6) and torch.allclose(train.amax((0, 1)), torch.ones(39), atol=1e-6)
 
 
 def test_missing_dataset_is_one_message(tmp_path, run_cfg):
