@@ -105,7 +105,11 @@ def test_loader_and_one_epoch(tmp_path, run_cfg):
     assert set(y.unique().tolist()) == set(range(len(CLASSES)))
     spikes = LevelCrossing(0.3, 0.3)(x[:, None, :])
     assert spikes.shape == (1301, 1, 4) and 0 < spikes.sum() < 1301  # the QRS slopes cross the level
-    metrics = run(cfg)
+    # one short epoch through run(): 400-step windows (same code path, a third of the BPTT length)
+    short = run_cfg(["dataset=ecg", "dataset.download=false", "dataset.seq_len=400", "dataset.limit_train=4",
+                     "dataset.limit_test=4", "encoder=level_crossing", "model.hidden=[8]", "trainer.epochs=1",
+                     "trainer.batch_size=4", "trainer.loss=per_step"], data_dir=data)
+    metrics = run(short)
     assert metrics["epochs"] == 1 and 0.0 <= metrics["test_acc"] <= 1.0
 
 
