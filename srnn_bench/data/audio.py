@@ -183,34 +183,37 @@ def segment_labels(segments, n_frames: int, win: int = 400, hop: int = 160) -> n
 
 
 # ------------------------------------------------------------------------------------------ fixed length
-def chunk_sequences(feats: list[np.ndarray], labels: list[np.ndarray], length: int):
+def chunk_sequences(feats: list[np.ndarray], labels: list[np.ndarray], length: int, transform=None, dtype=np.float32):
     """Cut variable-length framewise sequences into ``length``-frame pieces (the last one of each
     utterance zero-padded, its padding labelled -100), so every item has the same T.
 
-    Returns x [N, length, F] float32, y [N, length] int64, and utt [N] (index of the source utterance).
+    ``transform`` (e.g. min-max normalisation) is applied per utterance while writing into one
+    preallocated ``dtype`` array, so no second full-size float32 copy is made.
+    Returns x [N, length, F], y [N, length] int64, and utt [N] (index of the source utterance).
     """
     if length <= 0:
         raise ValueError(f"dataset.max_frames must be > 0, got {length}")
     n_feat = feats[0].shape[1] if feats else 0
-    xs, ys, us = [], [], []
+    n = sum(-(-len(f) // length) for f in feats)
+    x = np.zeros((n, length, n_feat), dtype)
+    y = np.full((n, length), IGNORE_INDEX, np.int64)
+    utt = np.zeros(n, np.int64)
+    i = 0
     for u, (f, lab) in enumerate(zip(feats, labels)):
+        f = transform(f) if transform is not None else f
         for s in range(0, len(f), length):
             piece, plab = f[s : s + length], lab[s : s + length]
-            x = np.zeros((length, n_feat), np.float32)
-            y = np.full(length, IGNORE_INDEX, np.int64)
-            x[: len(piece)], y[: len(plab)] = piece, plab
-            xs.append(x)
-            ys.append(y)
-            us.append(u)
-    if not xs:
-        return np.zeros((0, length, n_feat), np.float32), np.zeros((0, length), np.int64), np.zeros(0, np.int64)
-    return np.stack(xs), np.stack(ys), np.asarray(us, np.int64)
+            x[i, : len(piece)], y[i, : len(plab)], utt[i] = piece, plab, u
+            i += 1
+    return x, y, utt
 
 
 def minmax_fit(feats: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature min and max over every frame of the (training) utterances."""
-    allf = np.concatenate(feats)
-    return allf.min(axis=0), allf.max(axis=0)
+    """Per-feature min and max over every frame of the (training) utterances (a running reduction)."""
+    frames = [f for f in feats if len(f)]
+    lo = np.min([f.min(axis=0) for f in frames], axis=0)
+    hi = np.max([f.max(axis=0) for f in frames], axis=0)
+    return lo, hi
 
 
 def minmax_apply(f: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

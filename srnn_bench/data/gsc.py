@@ -142,19 +142,21 @@ def _silence_clips(root: Path, split: str, n: int, seed: int) -> list[np.ndarray
     return clips
 
 
-def _features(waves: list[np.ndarray], pre: dict) -> list[np.ndarray]:
+def _features(wave: np.ndarray, pre: dict) -> np.ndarray:
     if pre["features"] == "logmel":
-        return [gsc_logmel(w, n_fft=pre["n_fft"], hop=pre["hop"], n_mels=pre["n_mels"], fmin=pre["fmin"], fmax=pre["fmax"]) for w in waves]
-    return [mfcc39(centre_pad(w, SAMPLE_RATE)) for w in waves]
+        return gsc_logmel(wave, n_fft=pre["n_fft"], hop=pre["hop"], n_mels=pre["n_mels"], fmin=pre["fmin"], fmax=pre["fmax"])
+    return mfcc39(centre_pad(wave, SAMPLE_RATE))
 
 
 def _preprocess(root: Path, pre: dict, index) -> dict[str, np.ndarray]:
     arrays, fits = {}, {}
     for split, (files, n_sil) in index.items():
         fix = f"re-extract {FOLDER} from the tarball"
-        waves = [read_audio(root / rel, fix=fix) for rel, _ in files] + _silence_clips(root, split, n_sil, pre["seed"])
+        # one clip at a time: only the features (48 KB per clip) are kept, not the waveforms
+        feats = [_features(read_audio(root / rel, fix=fix), pre) for rel, _ in files]
+        feats += [_features(w, pre) for w in _silence_clips(root, split, n_sil, pre["seed"])]
         labels = [c for _, c in files] + [CLASSES.index(SILENCE)] * n_sil
-        arrays[f"x_{split}"] = np.stack(_features(waves, pre)) if waves else np.zeros((0, 1, 1), np.float32)
+        arrays[f"x_{split}"] = np.stack(feats) if feats else np.zeros((0, 1, 1), np.float32)
         arrays[f"y_{split}"] = np.asarray(labels, np.int64)
     if pre["features"] == "mfcc":  # min-max with training statistics
         fits = minmax_fit(list(arrays["x_train"]))

@@ -140,8 +140,8 @@ def _preprocess(root: Path, pre: dict) -> dict[str, np.ndarray]:
     lo, hi = minmax_fit(parts["train"][0])
     out = {}
     for s, (feats, labels) in parts.items():
-        x, y, _ = chunk_sequences([minmax_apply(f, lo, hi) for f in feats], labels, pre["max_frames"])
-        out[f"x_{s}"], out[f"y_{s}"] = x.astype(np.float16), y
+        norm = lambda f: minmax_apply(f, lo, hi)  # noqa: E731
+        out[f"x_{s}"], out[f"y_{s}"], _ = chunk_sequences(feats, labels, pre["max_frames"], norm, np.float16)
     out["feat_min"], out["feat_max"] = lo, hi
     return out
 
