@@ -82,7 +82,7 @@ def _extract(tarball: Path, root: Path) -> None:
     tmp = root.with_name(root.name + ".partial")
     try:
         with tarfile.open(tarball) as tf:
-            tf.extractall(tmp, filter="data")
+            tf.extractall(tmp, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     except (tarfile.TarError, OSError, EOFError) as e:
         raise DataError(f"{tarball}: corrupt or truncated archive ({e}); delete it and download again") from None
     tmp.replace(root)

@@ -71,7 +71,7 @@ def ensure_audio(cfg, data_dir, root: Path) -> None:
                 download(url, tarball, what=f"{part}.tar.gz")
             tmp = Path(data_dir) / f".{part}.partial"
             with tarfile.open(tarball) as tf:
-                tf.extractall(tmp, filter="data")  # the tarball holds LibriSpeech/<part>/
+                tf.extractall(tmp, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))  # the tarball holds LibriSpeech/<part>/
             root.mkdir(parents=True, exist_ok=True)
             (tmp / "LibriSpeech" / part).replace(root / part)
         except DataError as e:
