@@ -82,6 +82,8 @@ def test_labels_from_fiducials_hand_counted():
     ev2 = fiducials(samples[keep], [symbols[i] for i in keep])
     y2 = label_steps(ev2, 200, max_gap=500)
     assert (y2[50:140] == IGNORE_INDEX).all() and (y2[40:50] == 2).all()
+    # a QRS labelled with another beat symbol (ventricular 'V') is segmented the same way
+    assert fiducials(samples, [("V" if s == "N" else s) for s in symbols]) == ev
     # spans longer than max_gap are unlabelled
     assert (label_steps(ev, 400, max_gap=50)[60:140] == IGNORE_INDEX).all()
 

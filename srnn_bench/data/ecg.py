@@ -49,6 +49,8 @@ SOURCE = "https://physionet.org/content/qtdb/1.0.0/ (or wfdb.dl_database('qtdb',
 EXPECTED = "RECORDS and, per record, <name>.hea, <name>.dat and <name>.q1c (PhysioNet QT database 1.0.0)"
 _WAVE = {"p": (0, 1), "N": (2, 4), "t": (None, 5)}
 """peak symbol -> (class starting at the onset, class starting at the offset); R itself starts RS (3)."""
+_QRS = frozenset("NLRBAaJSVrFejnE/fQ?")
+"""WFDB beat symbols: q1c marks most QRS peaks 'N', but any beat label is a QRS peak."""
 
 
 def fiducials(samples: np.ndarray, symbols: list[str]) -> list[tuple[int, int]]:
@@ -59,6 +61,7 @@ def fiducials(samples: np.ndarray, symbols: list[str]) -> list[tuple[int, int]]:
     """
     events = []
     for i, sym in enumerate(symbols):
+        sym = "N" if sym in _QRS else sym
         if sym not in _WAVE:
             continue
         on_cls, off_cls = _WAVE[sym]
