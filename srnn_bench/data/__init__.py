@@ -17,6 +17,10 @@ DATASETS = {
     "smnist": "srnn_bench.data.idx",
     "psmnist": "srnn_bench.data.idx",
     "soli": "srnn_bench.data.soli",
+    "gsc": "srnn_bench.data.gsc",
+    "ecg": "srnn_bench.data.ecg",
+    "timit": "srnn_bench.data.timit",
+    "librispeech": "srnn_bench.data.librispeech",
 }
 """name -> module with ``build(cfg, data_dir) -> DataSplits`` (imported lazily: heavy deps stay optional)."""
 

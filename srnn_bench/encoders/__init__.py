@@ -216,7 +216,9 @@ def _expanded_steps(name: str, t: int, num_steps: int | None) -> int:
     )
 
 
-ENCODERS = {"identity": Identity, "population": Population, "level_crossing": LevelCrossing, "rate": Rate, "latency": Latency}
+from .audio import Ternary  # noqa: E402
+
+ENCODERS = {"identity": Identity, "population": Population, "level_crossing": LevelCrossing, "rate": Rate, "latency": Latency, "ternary": Ternary}
 
 
 def build_encoder(cfg, binary_input: bool = False) -> nn.Module:
