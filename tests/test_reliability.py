@@ -198,10 +198,12 @@ def test_run_directories_are_unique():
     assert a.d == a.d and a.d != b.d  # stable within one config (one process), new for another
 
 
-def test_multirun_with_a_failing_job_finishes_the_others_and_summarises(tmp_path):
+@pytest.mark.parametrize("launcher", [[], pytest.param(["hydra/launcher=parallel"], marks=pytest.mark.slow)],
+                         ids=["basic", "joblib"])
+def test_multirun_with_a_failing_job_finishes_the_others_and_summarises(tmp_path, launcher):
     npz = make_npz(tmp_path / "ok.npz")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SRNN_BENCH_OUTPUTS": str(tmp_path / "out")}
-    cmd = [sys.executable, "-m", "srnn_bench", "--multirun", *SMALL, f"dataset.path={npz}", "trainer.epochs=1",
+    cmd = [sys.executable, "-m", "srnn_bench", "--multirun", *launcher, *SMALL, f"dataset.path={npz}", "trainer.epochs=1",
            "trainer.progress=false", "trainer.device=cpu", "trainer.lr=0.01,-1,0.02"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -214,4 +216,6 @@ def test_multirun_with_a_failing_job_finishes_the_others_and_summarises(tmp_path
     assert Path(failed[0]["run_dir"]).name == "1"
     for job in ("0", "2"):
         assert json.loads((sweep / job / "metrics.json").read_text())["epochs"] == 1
+        if launcher:  # parallel jobs: one torch thread each
+            assert json.loads((sweep / job / "env.json").read_text())["torch_threads"] == 1
     assert "1 failed / 0 incomplete job(s)" in proc.stdout
