@@ -31,11 +31,11 @@ POSITIVE = {
 NON_NEGATIVE = {"h", "epochs", "skip_steps", "std", "beta", "weight_decay", "patience", "checkpoint_every_steps",
                 "eta_min", "momentum", "dropout"}
 INTEGER = {"batch_size", "eval_batch_size", "epochs", "skip_steps", "bits", "step_size", "num_threads",
-           "limit_train", "limit_test", "checkpoint_every_steps", "patience", "n", "seed"}
+           "limit_train", "limit_test", "checkpoint_every_steps", "patience", "seed"}
 FRACTION = {"val_fraction", "test_fraction"}  # in [0, 1)
 UNIT_OPEN = {"dropout"}  # in [0, 1)
-SIZE_LISTS = {"hidden", "hidden_sizes", "layers"}  # lists of layer sizes, each a positive integer
-SIZES = {"hidden_size", "n_hidden", "size"}
+SIZE_LISTS = {"hidden", "hidden_sizes"}  # lists of layer sizes, each a positive integer
+SIZES = {"hidden_size", "n_hidden"}
 SKIP_GROUPS = {"hydra", "paths"}
 
 
@@ -68,7 +68,12 @@ def _check_tau(key: str, v) -> None:
         for i, x in enumerate(v):
             _check_tau(f"{key}[{i}]", x)
         return
-    if v is not None and not _number(key, v) > 0:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return  # e.g. tau_init: normal, tau_learnable: true
+    if "std" in key.rsplit(".", 1)[-1]:
+        if not _number(key, v) >= 0:
+            _fail(f"{key} must be >= 0, got {v}")
+    elif not _number(key, v) > 0:
         _fail(f"{key} must be > 0 (a time constant), got {v}")
 
 

@@ -82,6 +82,15 @@ def test_corrupt_last_checkpoint_falls_back_to_previous_then_refuses(run_cfg, tm
     assert "\n" not in str(e.value)
 
 
+def test_time_based_mid_epoch_checkpoints(run_cfg, tmp_path):
+    npz = make_npz(tmp_path / "ok.npz")
+    run(run_cfg([*SMALL, f"dataset.path={npz}", "trainer.epochs=1", "trainer.checkpoint_every_min=1e-9"]))
+    prev = torch.load(tmp_path / "run" / "checkpoints" / "prev.pt", weights_only=False)
+    assert (prev["epoch"], prev["step"]) == (0, 6)  # due after every step; the last mid-epoch one before the end
+    assert set(prev["rng"]) >= {"python", "numpy", "torch"} and prev["progress"]["n_batches"] == 6
+    assert prev["data_order"] == {"seed": 0, "batch_size": 16, "n_train": 100}
+
+
 def test_results_without_checkpoint_and_changed_config_are_refused(run_cfg, tmp_path):
     npz = make_npz(tmp_path / "ok.npz")
     cfg = run_cfg([*SMALL, f"dataset.path={npz}", "trainer.epochs=1"])

@@ -46,6 +46,7 @@ BAD = [
     ("+dataset.dt_ms=0", "dataset.dt_ms must be > 0"),
     ("+dataset.dt_ms=-4", "dataset.dt_ms must be > 0"),
     ("+neuron.tau_syn=-1", "neuron.tau_syn must be > 0 (a time constant)"),
+    ("+neuron.tau_m_std=-1", "neuron.tau_m_std must be >= 0"),
     ("model.recurrent=[true]", "model.recurrent has 1 entries for 2 hidden layers"),
     # the `name` fields: a config whose file picks an unregistered option
     ("neuron.name=izhikevich", "unknown neuron 'izhikevich' (neuron.name); valid choices: alif, lif"),
@@ -82,7 +83,8 @@ def test_impossible_value_one_line_naming_key(base_cfg, override, message):
 def test_valid_configs_pass(base_cfg):
     validate_config(base_cfg)
     validate_config(compose(["neuron=lif", "surrogate=gaussian", "encoder=level_crossing", "scheduler=plateau"]))
-    for ok in ("+neuron.bits=4", "+dataset.dt_ms=4", "trainer.checkpoint_every_steps=null", "trainer.grad_clip=1.0"):
+    for ok in ("+neuron.bits=4", "+dataset.dt_ms=4", "trainer.checkpoint_every_steps=null", "trainer.grad_clip=1.0",
+               "+neuron.tau_std=0", "+neuron.tau_init=normal", "+neuron.tau_learnable=true", "+model.layers=[{a:1}]"):
         validate_config(with_override(base_cfg, ok))
 
 
