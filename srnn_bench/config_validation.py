@@ -209,8 +209,14 @@ def validate_config(cfg) -> None:
 
 
 # -- against the data -------------------------------------------------------------------------------
-ANALOG_ENCODERS = {"level_crossing", "population"}
-"""Encoders that turn analog values into spikes / currents: pointless (wrong) on data that are spikes."""
+def accepts_spikes(encoder_name: str) -> bool:
+    """Whether an encoder may be fed data that are already spikes: ``identity``, or an encoder class
+    declaring ``accepts_spikes = True``. Every other encoder codes *analog* values (level crossings,
+    Gaussian fields, rates, latencies): on spike data it is a configuration mistake."""
+    from .encoders import ENCODERS
+
+    cls = ENCODERS.get(encoder_name)
+    return bool(getattr(cls, "accepts_spikes", encoder_name == "identity"))
 
 
 def validate_against_data(cfg, data) -> None:
@@ -218,7 +224,7 @@ def validate_against_data(cfg, data) -> None:
     from .training.losses import LOSS_MODES
 
     enc, ds = cfg["encoder"]["name"], cfg["dataset"]["name"]
-    if enc in ANALOG_ENCODERS and data.binary_input:
+    if data.binary_input and not accepts_spikes(enc):
         _fail(f"encoder={enc} encodes analog input, but dataset '{ds}' is already spikes; use encoder=identity")
     loss = cfg["trainer"]["loss"]
     if loss == "per_step" and not data.per_step_labels:
