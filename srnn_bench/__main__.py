@@ -94,6 +94,19 @@ def check_key_overrides(argv: list[str]) -> str | None:
     return None
 
 
+def check_resume(argv: list[str]) -> str | None:
+    """``resume=DIR`` must name a run directory with a checkpoint (checked before Hydra creates anything)."""
+    resume = [a.split("=", 1)[1] for a in argv if a.startswith("resume=")]
+    if not resume or resume[-1] in ("", "null"):
+        return None
+    run_dir = Path(resume[-1]).expanduser()
+    if not (run_dir / "config.yaml").is_file():
+        return f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote"
+    if not any((run_dir / "checkpoints" / n).exists() for n in ("last.pt", "next.pt", "prev.pt")):
+        return f"resume={run_dir}: no checkpoint in {run_dir / 'checkpoints'}; nothing to resume (start a new run)"
+    return None
+
+
 def resume_overrides(argv: list[str]) -> list[str]:
     """``resume=DIR`` without ``hydra.run.dir``: run Hydra in DIR too (its files in ``DIR/.hydra_resume``)."""
     resume = [a.split("=", 1)[1] for a in argv if a.startswith("resume=")]
@@ -147,7 +160,7 @@ def _main() -> None:
 
 def entry() -> None:
     argv = sys.argv[1:]
-    err = check_group_overrides(argv) or check_key_overrides(argv)
+    err = check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv)
     if err:
         print(f"srnn_bench: error: {err}", file=sys.stderr)
         sys.exit(2)

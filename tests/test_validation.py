@@ -164,3 +164,14 @@ def test_unknown_key_cli_one_line():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown key 'trainer.epoch'" in lines[0] and "epochs" in lines[0], proc.stderr
+
+
+def test_resume_of_a_non_run_directory_is_refused_before_anything_is_written(tmp_path):
+    from srnn_bench.__main__ import check_resume
+
+    assert check_resume([f"resume={tmp_path / 'nope'}"]).startswith(f"resume={tmp_path / 'nope'}: no config.yaml there")
+    (tmp_path / "failed").mkdir()
+    (tmp_path / "failed" / "config.yaml").write_text("a: 1\n")
+    assert "nothing to resume" in check_resume([f"resume={tmp_path / 'failed'}"])
+    assert check_resume(["trainer.lr=1"]) is None and check_resume(["resume=null"]) is None
+    assert not (tmp_path / "nope").exists()
