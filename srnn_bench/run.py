@@ -7,7 +7,8 @@ Run directory contents (Hydra's output dir, or ``paths.run_dir``):
     metrics.jsonl      one line per epoch
     metrics.json       the final summary (see README, "What a run writes"); written last: its presence
                        means the run finished
-    error.txt          instead of metrics.json when the run failed (written by ``__main__``)
+    error.txt          instead of metrics.json when the run failed (written by ``__main__``); a later
+                       session of the same run renames it error.previous.txt
     checkpoints/       last.pt (every epoch, and mid-epoch if configured), prev.pt (the one before),
                        best.pt (best validation accuracy)
 
