@@ -5,8 +5,15 @@ Run directory contents (Hydra's output dir, or ``paths.run_dir``):
     config.yaml        the resolved config
     env.json           git commit (+ dirty flag), package versions, platform, device
     metrics.jsonl      one line per epoch
-    metrics.json       the final summary (see README, "What a run writes")
-    checkpoints/       last.pt (every epoch) and best.pt (best validation accuracy)
+    metrics.json       the final summary (see README, "What a run writes"); written last: its presence
+                       means the run finished
+    error.txt          instead of metrics.json when the run failed (written by ``__main__``); a later
+                       session of the same run renames it error.previous.txt
+    checkpoints/       last.pt (every epoch, and mid-epoch if configured), prev.pt (the one before),
+                       best.pt (best validation accuracy)
+
+Re-running in a directory that holds a checkpoint continues from it (``hydra.run.dir=DIR`` with the
+same command, or ``resume=DIR`` with the saved config); see README, "Reliability".
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from .config_validation import validate_against_data, validate_config
 from .data import build_data
 from .encoders import build_encoder
 from .models import build_model
@@ -25,14 +33,22 @@ from .surrogates import build_surrogate
 from .training import Trainer, TrainerConfig
 from .training.loggers import build_logger
 from .training.optim import build_optimizer, build_scheduler
-from .training.trainer import resolve_device, seed_everything
+from .training.trainer import CheckpointError, resolve_device, seed_everything
 from .utils.io import atomic_write_text, environment, git_info, write_json
 
 log = logging.getLogger(__name__)
 
 
+RUNTIME_KEYS = ("trainer.device", "trainer.progress", "trainer.num_threads", "paths", "resume")
+"""Settings that may differ between the sessions of one run (they do not change its results)."""
+EXTENDABLE_KEYS = ("trainer.epochs",)
+"""Settings a resumed run may change when given explicitly (train longer)."""
+
+
 def run_dir_of(cfg: DictConfig) -> Path:
-    """Hydra's output directory when launched through Hydra, else ``paths.run_dir``."""
+    """``resume`` when set, else Hydra's output directory when launched through Hydra, else ``paths.run_dir``."""
+    if cfg.get("resume"):
+        return Path(str(cfg.resume)).expanduser()
     try:
         from hydra.core.hydra_config import HydraConfig
 
@@ -44,17 +60,25 @@ def run_dir_of(cfg: DictConfig) -> Path:
 def run(cfg: DictConfig) -> dict:
     """Train and evaluate one configuration; returns the final metrics (also in ``metrics.json``)."""
     t0 = time.perf_counter()
+    if cfg.get("resume"):
+        cfg = resumed_config(cfg)
+    validate_config(cfg)
     tr = cfg.trainer
     if tr.get("num_threads"):
         torch.set_num_threads(int(tr.num_threads))
     run_dir = run_dir_of(cfg)
+    check_same_run(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    stale = run_dir / "error.txt"
+    if stale.exists():  # a failed earlier session of this run: keep it, but not as this run's status
+        stale.replace(run_dir / "error.previous.txt")
     container = OmegaConf.to_container(cfg, resolve=True)
     atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     write_json(run_dir / "env.json", {"git": git_info(), **environment()})
 
     seed_everything(int(tr.seed))
     data = build_data(cfg.dataset, cfg.paths.data_dir)
+    validate_against_data(cfg, data)
     encoder = build_encoder(cfg.encoder, binary_input=data.binary_input)
     surrogate = build_surrogate(cfg.surrogate)
     seed_everything(int(tr.seed))  # model init independent of how much randomness the data used
@@ -78,6 +102,9 @@ def run(cfg: DictConfig) -> dict:
             grad_clip=tr.get("grad_clip"),
             seed=int(tr.seed),
             progress=bool(tr.get("progress", True)),
+            checkpoint_every_steps=tr.get("checkpoint_every_steps"),
+            checkpoint_every_min=tr.get("checkpoint_every_min"),
+            on_nonfinite=str(tr.get("on_nonfinite", "stop")),
         ),
         run_dir,
         device,
@@ -96,7 +123,10 @@ def run(cfg: DictConfig) -> dict:
         encoder.out_features(data.n_inputs),
         n_params,
         device,
-        f", resumed at epoch {trainer.start_epoch}" if resumed else "",
+        f", resumed from {trainer.resumed_from} at epoch {trainer.start_epoch}"
+        + (f" step {trainer.resume_progress.step}" if trainer.resume_progress else "")
+        if resumed
+        else "",
     )
     try:
         final = trainer.fit()
@@ -111,6 +141,7 @@ def run(cfg: DictConfig) -> dict:
         "encoder": cfg.encoder.name,
         "seed": int(tr.seed),
         "epochs": len(trainer.history),
+        "skipped_batches_total": sum(int(m.get("skipped_batches", 0)) for m in trainer.history),
         "n_params": n_params,
         "best_epoch": trainer.best.get("epoch"),
         "best_val_acc": trainer.best.get("val_acc"),
@@ -128,3 +159,86 @@ def run(cfg: DictConfig) -> dict:
         run_dir / "metrics.json",
     )
     return summary
+
+
+def _flat(d, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _runtime(key: str) -> bool:
+    return any(key == r or key.startswith(r + ".") for r in RUNTIME_KEYS)
+
+
+def config_differences(old: dict, new: dict, ignore=()) -> list[str]:
+    """``key: old -> new`` for every setting that differs (runtime keys and ``ignore`` excluded)."""
+    a, b = _flat(old), _flat(new)
+    return [
+        f"{k}: {a.get(k, '<absent>')!r} -> {b.get(k, '<absent>')!r}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, "<absent>") != b.get(k, "<absent>") and not _runtime(k) and k not in ignore
+    ]
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    return any((run_dir / "checkpoints" / n).exists() for n in ("last.pt", "next.pt", "prev.pt"))
+
+
+def check_same_run(cfg: DictConfig, run_dir: Path) -> None:
+    """A directory holding a checkpoint is only continued with the config that wrote it (runtime keys
+    and ``trainer.epochs`` aside): a different config must not mix its results into it."""
+    saved = run_dir / "config.yaml"
+    if not (saved.exists() and _has_checkpoint(run_dir)):
+        return
+    old = OmegaConf.to_container(OmegaConf.load(saved), resolve=False)
+    new = OmegaConf.to_container(cfg, resolve=True)
+    diff = config_differences(old, new, ignore=EXTENDABLE_KEYS)
+    if diff:
+        raise ValueError(
+            f"{run_dir} holds a checkpoint of a different config ({'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); "
+            f"use a new run directory, or resume={run_dir} to continue it with its saved config"
+        )
+    if old.get("trainer", {}).get("epochs") != new["trainer"]["epochs"]:
+        log.warning("trainer.epochs changed %s -> %s on resume (linear/cosine schedules depend on it)",
+                    old.get("trainer", {}).get("epochs"), new["trainer"]["epochs"])
+
+
+def _explicit_overrides() -> list[str]:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:  # not under @hydra.main
+        return []
+
+
+def resumed_config(cfg: DictConfig) -> DictConfig:
+    """``resume=DIR``: the config saved in ``DIR/config.yaml``, with this session's runtime settings
+    (device, threads, progress bar, paths) and, when given explicitly, a new ``trainer.epochs``."""
+    run_dir = Path(str(cfg.resume)).expanduser()
+    saved = run_dir / "config.yaml"
+    if not saved.is_file():
+        raise ValueError(f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote")
+    if not _has_checkpoint(run_dir):
+        raise ValueError(f"resume={run_dir}: no checkpoint in {run_dir / 'checkpoints'}; nothing to resume")
+    old = OmegaConf.load(saved)
+    explicit = {o.split("=", 1)[0].lstrip("+~") for o in _explicit_overrides() if "=" in o}
+    new = OmegaConf.to_container(cfg, resolve=True)
+    changed = [k for k in explicit if not _runtime(k) and k not in EXTENDABLE_KEYS and not k.startswith("hydra")]
+    diff = [d for d in config_differences(OmegaConf.to_container(old), new) if d.split(":", 1)[0] in changed]
+    if diff:
+        raise ValueError(f"resume={run_dir} continues the saved config; cannot change {diff[0]} (start a new run instead)")
+    merged = OmegaConf.create(OmegaConf.to_container(old))
+    for key in RUNTIME_KEYS:
+        v = OmegaConf.select(cfg, key)
+        if v is not None:
+            OmegaConf.update(merged, key, v, merge=False, force_add=True)
+    if "trainer.epochs" in explicit:
+        merged.trainer.epochs = int(cfg.trainer.epochs)
+    return merged

@@ -3,29 +3,52 @@
 Each training step unrolls the whole sequence (time-first [T, B, F]), computes the loss of the
 configured readout mode, back-propagates through time with the surrogate gradients, clips the
 gradient norm and steps the optimiser. Evaluation counts activity for the metrics.
+
+Interruption safety (README, "Reliability: interruption and resume"): a checkpoint is written
+atomically (temp file, then rename) after every epoch and, mid-epoch, every
+``checkpoint_every_steps`` steps and/or every ``checkpoint_every_min`` minutes. It holds the model,
+optimiser and scheduler, every RNG state (python, numpy, torch, CUDA), the data-order position
+(epoch, step: the training order of an epoch is a fixed function of seed and epoch), the running
+sums of the unfinished epoch and the metrics so far. Resuming restores all of that at the step
+boundary, so a killed-and-resumed run reproduces the uninterrupted one bit for bit on CPU.
+The previous checkpoint is kept as ``prev.pt``: an unreadable ``last.pt`` falls back to it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 
 from ..data import DataSplits, collate_time_first
 from ..metrics import ActivityMeter
-from ..utils.io import append_jsonl, atomic_torch_save
+from ..utils.io import atomic_torch_save, write_jsonl
 from .losses import anytime_correct, loss_and_correct
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 2
+ON_NONFINITE = ("stop", "skip")
+HANG_ENV = "SRNN_BENCH_TEST_HANG_AFTER_STEP"
+"""Test hook: after this many optimiser steps (counted over the whole run, resumed steps included)
+the trainer sleeps forever, so a test can ``kill -9`` it at a known point. Never set it otherwise."""
 
 
 class NonFiniteLossError(RuntimeError):
     """The loss or a gradient became NaN/inf; the message names the epoch and step."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be read or does not fit this run; the message names the file and the fix."""
 
 
 def seed_everything(seed: int) -> None:
@@ -52,9 +75,29 @@ def rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def train_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The training-set order of ``epoch``: a fixed permutation of ``seed`` and ``epoch`` only, so the
+    data-order position of a run is just (epoch, step) and survives a restart."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+
+
+class _Batches(Sampler):
+    """Mini-batches of ``order`` from batch ``start`` on (the last batch may be smaller)."""
+
+    def __init__(self, order: torch.Tensor, batch_size: int, start: int = 0) -> None:
+        self.order, self.batch_size, self.start = order.tolist(), batch_size, start
+
+    def __len__(self) -> int:
+        return max(0, math.ceil(len(self.order) / self.batch_size) - self.start)
+
+    def __iter__(self):
+        for b in range(self.start, math.ceil(len(self.order) / self.batch_size)):
+            yield self.order[b * self.batch_size : (b + 1) * self.batch_size]
 
 
 @dataclass
@@ -67,6 +110,27 @@ class TrainerConfig:
     grad_clip: float | None = None
     seed: int = 0
     progress: bool = True
+    checkpoint_every_steps: int | None = None
+    """Also checkpoint mid-epoch every this many optimiser steps (``None``/0: only at epoch ends)."""
+    checkpoint_every_min: float | None = None
+    """Also checkpoint mid-epoch once this many minutes have passed since the last checkpoint."""
+    on_nonfinite: str = "stop"
+    """``stop``: raise :class:`NonFiniteLossError` (the last good checkpoint stays); ``skip``: drop the
+    batch (no optimiser step) and count it in ``skipped_batches``."""
+
+
+@dataclass
+class EpochProgress:
+    """Running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
+
+    step: int = 0  # batches done (optimiser steps taken or skipped) in this epoch
+    total_loss: float = 0.0
+    correct: int = 0
+    counted: int = 0
+    n_batches: int = 0
+    skipped: int = 0
+    train_time_s: float = 0.0
+    extra: dict = field(default_factory=dict)
 
 
 class Trainer:
@@ -77,43 +141,112 @@ class Trainer:
             raise ValueError(f"trainer.batch_size must be > 0, got {cfg.batch_size}")
         if cfg.epochs < 0:
             raise ValueError(f"trainer.epochs must be >= 0, got {cfg.epochs}")
+        if cfg.on_nonfinite not in ON_NONFINITE:
+            raise ValueError(f"unknown trainer.on_nonfinite '{cfg.on_nonfinite}'; valid choices: {', '.join(ON_NONFINITE)}")
         self.model, self.encoder, self.data = model.to(device), encoder.to(device), data
         self.optimizer, self.scheduler, self.cfg = optimizer, scheduler, cfg
         self.run_dir, self.device, self.logger = Path(run_dir), device, logger
         self.ckpt_dir = self.run_dir / "checkpoints"
         self.history: list[dict] = []
         self.start_epoch = 0
+        self.resume_progress: EpochProgress | None = None
+        self.global_step = 0
+        self.wall_time_s = 0.0  # training wall time of earlier sessions of this run
         self.best: dict = {}
+        self.resumed_from: Path | None = None
+        self._last_ckpt_time = time.monotonic()
+        self._session_start = time.perf_counter()
+        hang = os.environ.get(HANG_ENV)
+        self._hang_after = int(hang) if hang else None
 
     # -- data ----------------------------------------------------------------------------------
-    def _loader(self, ds, train: bool, epoch: int = 0) -> DataLoader:
-        gen = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch) if train else None
-        bs = self.cfg.batch_size if train else self.cfg.eval_batch_size
-        return DataLoader(ds, batch_size=bs, shuffle=train, generator=gen, collate_fn=collate_time_first)
+    def _loader(self, ds, train: bool, epoch: int = 0, start_step: int = 0) -> DataLoader:
+        if train:
+            order = train_order(len(ds), self.cfg.seed, epoch)
+            batches = _Batches(order, self.cfg.batch_size, start_step)
+            # an explicit generator: creating the iterator must not draw from the global RNG
+            return DataLoader(ds, batch_sampler=batches, collate_fn=collate_time_first, generator=torch.Generator())
+        return DataLoader(ds, batch_size=self.cfg.eval_batch_size, shuffle=False, collate_fn=collate_time_first)
+
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.data.train) / self.cfg.batch_size)
 
     # -- one epoch -----------------------------------------------------------------------------
-    def train_epoch(self, epoch: int) -> dict:
+    def train_epoch(self, epoch: int, progress: EpochProgress | None = None) -> dict:
+        """Train one epoch, from ``progress.step`` on when resuming mid-epoch."""
         self.model.train()
-        total_loss, correct, counted, n_batches = 0.0, 0, 0, 0
-        loader = self._loader(self.data.train, train=True, epoch=epoch)
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", leave=False, disable=not self.cfg.progress)
-        for step, (x, y) in enumerate(bar):
+        p = progress or EpochProgress()
+        n_steps = self.steps_per_epoch()
+        loader = self._loader(self.data.train, train=True, epoch=epoch, start_step=p.step)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", leave=False, disable=not self.cfg.progress,
+                   initial=p.step, total=n_steps)
+        t0 = time.perf_counter() - p.train_time_s
+        for x, y in bar:
+            where = f"epoch {epoch + 1}, step {p.step + 1}"
             x, y = self.encoder(x.to(self.device)), y.to(self.device)
             out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
-            if not torch.isfinite(loss):
-                raise NonFiniteLossError(f"non-finite loss ({loss.item()}) at epoch {epoch + 1}, step {step + 1}")
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            clip = self.cfg.grad_clip if self.cfg.grad_clip else math.inf
-            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-            if not torch.isfinite(gnorm):
-                raise NonFiniteLossError(f"non-finite gradient norm at epoch {epoch + 1}, step {step + 1}")
-            self.optimizer.step()
-            total_loss += loss.item()
-            correct, counted, n_batches = correct + c, counted + n, n_batches + 1
-            bar.set_postfix(loss=f"{total_loss / n_batches:.4f}", acc=f"{correct / max(counted, 1):.3f}")
-        return {"train_loss": total_loss / max(n_batches, 1), "train_acc": correct / max(counted, 1)}
+            ok = bool(torch.isfinite(loss))
+            if not ok:
+                self._nonfinite(f"non-finite loss ({loss.item()}) at {where}")
+            else:
+                loss.backward()
+                clip = self.cfg.grad_clip if self.cfg.grad_clip else math.inf
+                gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+                ok = bool(torch.isfinite(gnorm))
+                if not ok:
+                    self._nonfinite(f"non-finite gradient norm ({gnorm.item()}) at {where}")
+            if ok:
+                self.optimizer.step()
+                p.total_loss += loss.item()
+                p.correct, p.counted, p.n_batches = p.correct + c, p.counted + n, p.n_batches + 1
+            else:  # on_nonfinite=skip: no optimiser step for this batch
+                self.optimizer.zero_grad(set_to_none=True)
+                p.skipped += 1
+            p.step += 1
+            self.global_step += 1
+            if p.n_batches:
+                bar.set_postfix(loss=f"{p.total_loss / p.n_batches:.4f}", acc=f"{p.correct / max(p.counted, 1):.3f}")
+            if p.step < n_steps and self._mid_epoch_checkpoint_due(p.step):
+                p.train_time_s = time.perf_counter() - t0
+                self.save(epoch, progress=p)
+            self._maybe_hang()
+        if p.skipped and p.n_batches == 0:
+            raise NonFiniteLossError(
+                f"every batch of epoch {epoch + 1} was non-finite ({p.skipped} skipped); "
+                f"the last good checkpoint is {self.ckpt_dir / 'last.pt'}; lower trainer.lr or set trainer.grad_clip"
+            )
+        p.train_time_s = time.perf_counter() - t0
+        return {
+            "train_loss": p.total_loss / max(p.n_batches, 1),
+            "train_acc": p.correct / max(p.counted, 1),
+            "skipped_batches": p.skipped,
+            "train_time_s": p.train_time_s,
+        }
+
+    def _nonfinite(self, what: str) -> None:
+        if self.cfg.on_nonfinite == "skip":
+            log.warning("%s: batch skipped (trainer.on_nonfinite=skip)", what)
+            return
+        last = self.ckpt_dir / "last.pt"
+        kept = f"the last good checkpoint is {last}" if last.exists() else "no checkpoint was written yet"
+        raise NonFiniteLossError(
+            f"{what}; {kept}. Lower trainer.lr, set trainer.grad_clip, or use trainer.on_nonfinite=skip"
+        )
+
+    def _mid_epoch_checkpoint_due(self, step: int) -> bool:
+        k = self.cfg.checkpoint_every_steps
+        if k and step % int(k) == 0:
+            return True
+        m = self.cfg.checkpoint_every_min
+        return bool(m) and time.monotonic() - self._last_ckpt_time >= 60.0 * float(m)
+
+    def _maybe_hang(self) -> None:
+        if self._hang_after is not None and self.global_step == self._hang_after:
+            log.warning("%s=%d reached: sleeping until killed (test hook)", HANG_ENV, self._hang_after)
+            while True:
+                time.sleep(1.0)
 
     @torch.no_grad()
     def evaluate(self, ds, prefix: str) -> dict:
@@ -139,50 +272,133 @@ class Trainer:
         return {**metrics, **{f"{prefix}_{k}" if prefix != "test" else k: v for k, v in summary.items()}}
 
     # -- checkpoints ---------------------------------------------------------------------------
-    def state_dict(self, epoch: int) -> dict:
+    def state_dict(self, epoch: int, progress: EpochProgress | None = None) -> dict:
+        """Everything needed to continue exactly here: ``epoch`` epochs done, plus ``progress.step``
+        batches of the next one when ``progress`` is given (a mid-epoch checkpoint)."""
         return {
+            "format": CHECKPOINT_FORMAT,
             "epoch": epoch,
+            "step": progress.step if progress is not None else 0,
+            "progress": asdict(progress) if progress is not None else None,
+            "global_step": self.global_step,
+            "data_order": {"seed": self.cfg.seed, "batch_size": self.cfg.batch_size, "n_train": len(self.data.train)},
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "rng": rng_state(),
             "history": self.history,
             "best": self.best,
+            "wall_time_s": self.wall_time_s + time.perf_counter() - self._session_start,
         }
 
-    def save(self, epoch: int, name: str = "last.pt") -> Path:
-        return atomic_torch_save(self.ckpt_dir / name, self.state_dict(epoch))
+    def _check_parameters_finite(self, where: str) -> None:
+        for name, p in self.model.named_parameters():
+            if not torch.isfinite(p).all():
+                raise NonFiniteLossError(
+                    f"parameter {name} became non-finite by {where}; the last good checkpoint is "
+                    f"{self.ckpt_dir / 'last.pt'}. Lower trainer.lr or set trainer.grad_clip"
+                )
+
+    def save(self, epoch: int, name: str = "last.pt", progress: EpochProgress | None = None) -> Path:
+        """Write a checkpoint atomically. For ``last.pt`` the one it replaces is kept as ``prev.pt``
+        (a fallback should ``last.pt`` ever be unreadable). Non-finite weights are never saved."""
+        where = f"epoch {epoch + 1}, step {progress.step}" if progress is not None else f"the end of epoch {epoch}"
+        self._check_parameters_finite(where)
+        path = self.ckpt_dir / name
+        state = self.state_dict(epoch, progress)
+        if name == "last.pt":
+            tmp = atomic_torch_save(self.ckpt_dir / "next.pt", state)
+            if path.exists():
+                os.replace(path, self.ckpt_dir / "prev.pt")
+            os.replace(tmp, path)  # a kill between the two renames leaves prev.pt (and next.pt): both are tried
+        else:
+            atomic_torch_save(path, state)
+        self._last_ckpt_time = time.monotonic()
+        return path
+
+    def _read_checkpoint(self, path: Path) -> dict:
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:  # noqa: BLE001 - any unpickling failure means "unreadable"
+            raise CheckpointError(f"{path}: unreadable checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+        if not isinstance(ckpt, dict) or "model" not in ckpt or "epoch" not in ckpt:
+            raise CheckpointError(f"{path}: not a srnn_bench checkpoint")
+        return ckpt
 
     def maybe_resume(self) -> bool:
-        """Continue from ``checkpoints/last.pt`` if it exists (same run directory)."""
-        path = self.ckpt_dir / "last.pt"
-        if not path.exists():
+        """Continue from the newest readable checkpoint of this run directory, if there is one.
+
+        Tries ``last.pt``, then ``next.pt`` / ``prev.pt`` (a kill between renames, or a corrupt
+        ``last.pt``). Never restarts from scratch silently: when checkpoints exist but none can be
+        read, raises :class:`CheckpointError` naming them and the fix.
+        """
+        candidates = [self.ckpt_dir / n for n in ("last.pt", "next.pt", "prev.pt")]
+        present = [c for c in candidates if c.exists()]
+        if not present:
+            if (self.run_dir / "metrics.jsonl").exists() and (self.run_dir / "metrics.jsonl").stat().st_size:
+                raise CheckpointError(
+                    f"{self.run_dir} holds results (metrics.jsonl) but no checkpoint in {self.ckpt_dir}; "
+                    "refusing to restart from scratch over them: use a new run directory"
+                )
             return False
-        ckpt = torch.load(path, map_location=self.device, weights_only=False)
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        if self.scheduler is not None and ckpt["scheduler"] is not None:
-            self.scheduler.load_state_dict(ckpt["scheduler"])
-        set_rng_state(ckpt["rng"])
+        errors, ckpt = [], None
+        for path in present:
+            try:
+                ckpt = self._read_checkpoint(path)
+                break
+            except CheckpointError as e:
+                log.warning("%s; trying an older checkpoint", e)
+                errors.append(str(e))
+        if ckpt is None:
+            raise CheckpointError(
+                f"no readable checkpoint in {self.ckpt_dir} ({'; '.join(errors)}); delete {self.ckpt_dir} to restart "
+                "from scratch, or use a new run directory"
+            )
+        order = ckpt.get("data_order")
+        now = {"seed": self.cfg.seed, "batch_size": self.cfg.batch_size, "n_train": len(self.data.train)}
+        if order is not None and order != now:
+            raise CheckpointError(
+                f"{path} was written with data order {order}, this run has {now}; "
+                "resume with the original trainer.seed / trainer.batch_size / dataset, or use a new run directory"
+            )
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            if self.scheduler is not None and ckpt["scheduler"] is not None:
+                self.scheduler.load_state_dict(ckpt["scheduler"])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise CheckpointError(
+                f"{path} does not fit this model/optimiser ({str(e).splitlines()[0]}); resume with the original "
+                "config, or use a new run directory"
+            ) from None
         self.history, self.best, self.start_epoch = ckpt["history"], ckpt["best"], ckpt["epoch"]
+        self.resume_progress = EpochProgress(**ckpt["progress"]) if ckpt.get("progress") else None
+        self.global_step = int(ckpt.get("global_step", 0))
+        self.wall_time_s = float(ckpt.get("wall_time_s", self.history[-1]["wall_time_s"] if self.history else 0.0))
+        self._write_history()  # drop metrics.jsonl lines of epochs the checkpoint does not hold
+        set_rng_state(ckpt["rng"])  # last: nothing may draw random numbers between here and the next batch
+        self.resumed_from = path
+        log.info("resuming from %s: epoch %d, step %d", path, self.start_epoch, ckpt.get("step", 0))
         return True
+
+    def _write_history(self) -> None:
+        write_jsonl(self.run_dir / "metrics.jsonl", self.history)
 
     # -- the loop ------------------------------------------------------------------------------
     def fit(self) -> dict:
-        t_start = time.perf_counter()
-        prior_time = self.history[-1]["wall_time_s"] if self.history else 0.0
+        self._session_start = time.perf_counter()
+        self._last_ckpt_time = time.monotonic()
+        progress, self.resume_progress = self.resume_progress, None
         for epoch in range(self.start_epoch, self.cfg.epochs):
-            t0 = time.perf_counter()
-            metrics = {"epoch": epoch + 1, **self.train_epoch(epoch)}
-            metrics["train_time_s"] = time.perf_counter() - t0
+            metrics = {"epoch": epoch + 1, **self.train_epoch(epoch, progress)}
+            progress = None
             if self.data.val is not None:
                 metrics.update(self.evaluate(self.data.val, "val"))
             metrics.update(self.evaluate(self.data.test, "test"))
             metrics["lr"] = self.optimizer.param_groups[0]["lr"]
             self._step_scheduler(metrics)
-            metrics["wall_time_s"] = prior_time + time.perf_counter() - t_start
+            metrics["wall_time_s"] = self.wall_time_s + time.perf_counter() - self._session_start
             self.history.append(metrics)
-            append_jsonl(self.run_dir / "metrics.jsonl", metrics)
             self.logger.log(metrics, step=epoch + 1)
             self._print_summary(metrics)
             select = metrics.get("val_acc", metrics["test_acc"]) if self.data.val is not None else None
@@ -190,6 +406,7 @@ class Trainer:
                 self.best = {"epoch": epoch + 1, "val_acc": select, "test_acc": metrics["test_acc"]}
                 self.save(epoch + 1, "best.pt")
             self.save(epoch + 1, "last.pt")
+            self._write_history()  # after the checkpoint: metrics.jsonl never runs ahead of last.pt
         return self.history[-1] if self.history else {}
 
     def _step_scheduler(self, metrics: dict) -> None:
@@ -210,4 +427,7 @@ class Trainer:
             f"SOP {m['sop_per_sample']:.3g}",
             f"{m['train_time_s']:.1f}s",
         ]
+        if m.get("skipped_batches"):
+            parts.append(f"skipped {m['skipped_batches']}")
         tqdm.write(" | ".join(parts))
+

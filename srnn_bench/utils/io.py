@@ -36,6 +36,11 @@ def write_json(path: str | Path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
 
 
+def write_jsonl(path: str | Path, rows) -> Path:
+    """Write ``rows`` as JSON lines, atomically (replaces the file)."""
+    return atomic_write_text(path, "".join(json.dumps(r, sort_keys=True, default=_jsonable) + "\n" for r in rows))
+
+
 def append_jsonl(path: str | Path, obj) -> None:
     with open(path, "a") as f:
         f.write(json.dumps(obj, sort_keys=True, default=_jsonable) + "\n")
