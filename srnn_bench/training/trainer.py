@@ -18,10 +18,10 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..data import DataSplits, collate_time_first
-from ..metrics import ActivityMeter
+from ..data import IGNORE_INDEX, DataSplits, collate_time_first
+from ..metrics import ActivityMeter, ConfusionMatrix
 from ..utils.io import append_jsonl, atomic_torch_save
-from .losses import anytime_correct, loss_and_correct
+from .losses import anytime_correct, loss_and_correct, sequence_logits
 
 
 class NonFiniteLossError(RuntimeError):
@@ -117,8 +117,11 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, ds, prefix: str) -> dict:
+        """Loss, accuracies (per sequence, per frame, any-time; confusion matrix written to
+        ``<prefix>_confusion.json/.csv``) and the activity/cost metrics of :mod:`srnn_bench.metrics`."""
         self.model.eval()
         meter = ActivityMeter()
+        confusion = ConfusionMatrix(self.data.n_classes)
         total_loss, correct, counted, n_batches = 0.0, 0, 0, 0
         anytime, n_seq = None, 0
         for x, y in self._loader(ds, train=False):
@@ -128,14 +131,24 @@ class Trainer:
             total_loss, correct, counted, n_batches = total_loss + loss.item(), correct + c, counted + n, n_batches + 1
             at = anytime_correct(out, y).double().cpu()
             anytime = at if anytime is None else anytime + at
-            n_seq += y.shape[-1] if y.ndim == 1 else 1
+            n_seq = n_seq + (y.shape[-1] if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu())
+            if y.ndim == 1:
+                confusion.update(sequence_logits(self.cfg.loss, out, self.cfg.skip_steps).argmax(-1), y)
+            else:
+                confusion.update(out.output.argmax(-1), y)
             meter.update(x, out)
         summary = meter.summary(self.model, getattr(self.encoder, "binary", False))
+        confusion.save(self.run_dir, prefix)
         metrics = {f"{prefix}_loss": total_loss / max(n_batches, 1), f"{prefix}_acc": correct / max(counted, 1)}
+        denom = n_seq.clamp(min=1) if torch.is_tensor(n_seq) else max(n_seq, 1)
+        curve = anytime / denom if anytime is not None else torch.zeros(0)
         if self.data.per_step_labels:
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
+            metrics[f"{prefix}_frame_acc"] = metrics[f"{prefix}_acc"]
+            metrics[f"{prefix}_frame_acc_per_step"] = curve.tolist()  # accuracy over the frames labelled at step t
         else:
-            metrics[f"{prefix}_anytime_acc"] = (anytime / max(n_seq, 1)).tolist() if anytime is not None else []
+            metrics[f"{prefix}_anytime_acc"] = curve.tolist()
+            metrics[f"{prefix}_frame_acc"] = float(curve.mean()) if curve.numel() else 0.0
         return {**metrics, **{f"{prefix}_{k}" if prefix != "test" else k: v for k, v in summary.items()}}
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -171,6 +184,8 @@ class Trainer:
     def fit(self) -> dict:
         t_start = time.perf_counter()
         prior_time = self.history[-1]["wall_time_s"] if self.history else 0.0
+        if self.start_epoch == 0:  # the untrained parameters, for before/after plots (Yin Fig. 4c)
+            atomic_torch_save(self.ckpt_dir / "init.pt", {"model": self.model.state_dict()})
         for epoch in range(self.start_epoch, self.cfg.epochs):
             t0 = time.perf_counter()
             metrics = {"epoch": epoch + 1, **self.train_epoch(epoch)}
