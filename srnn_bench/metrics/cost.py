@@ -215,6 +215,7 @@ def srnn_architecture(
     input_binary: bool = False,
     bidirectional: bool = False,
     state_macs: Mapping[str, float] | None = None,
+    input_free: bool = False,
 ) -> Architecture:
     """Yin Fig. 1b / S2a: input -> stacked (bi-directional) layers of ``neuron`` -> readout.
 
@@ -222,6 +223,8 @@ def srnn_architecture(
     ``readout``: ``integrator`` (non-spiking), ``linear``, or a neuron name (spiking readout, e.g. ALIF
     outputs for ECG / (P)S-MNIST). Bi-directional: every layer is a forward and a backward population,
     each receiving the whole previous layer; the readout reads both (Yin Fig. S2a, mean of the two).
+    ``input_free``: leave the input synapses out of the count (what Yin Table 2 does for the analog
+    input of SoLi and TIMIT; not our definition — used only to show which choice reproduces a number).
     """
     table = {**STATE_MACS, **dict(state_macs or {})}
     for key in (neuron, readout):
@@ -239,7 +242,8 @@ def srnn_architecture(
     for i, (size, is_rec) in enumerate(zip(hidden, rec)):
         names = [f"layer{i}{d}" for d in dirs]
         for src in prev:
-            projs.append(Projection(src, size * len(names)))
+            if not (src == "input" and input_free):
+                projs.append(Projection(src, size * len(names)))
         for name in names:
             pops.append(Population(name, size, binary, table[neuron]))
             if is_rec:
