@@ -7,10 +7,10 @@ STAMP  := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
 
-.PHONY: install run test test-slow bench clean help
+.PHONY: install run test test-slow bench clean help reproduce-table2
 
 help:
-	@echo "make install | run | test | test-slow | bench | clean"
+	@echo "make install | run | test | test-slow | bench | reproduce-table2 | clean"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# results/table2.md: Yin et al. Table 2 / S2 beside our cost model and every run under RUNS (default outputs/)
+RUNS ?= outputs
+reproduce-table2: $(STAMP)
+	$(PY) -m srnn_bench.reporting.table2 --runs $(RUNS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
