@@ -104,7 +104,8 @@ def main() -> None:
     model.train()
     train_step()
     t_t = median_time(train_step, max(args.reps // 4, 3), device)
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{args.threads} thread(s)'}), "
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} thread(s)"
+    print(f"device {device} ({where}), "
           f"batch {args.batch}, {args.steps} steps, model {cfg.model.hidden} {cfg.neuron.name}")
     print(f"forward only        {1e3 * t_f:9.2f} ms")
     print(f"forward + metrics   {1e3 * t_fm:9.2f} ms   overhead (median of paired differences) "

@@ -105,7 +105,9 @@ def report(arch: Architecture, rates: dict[str, float], steps: int | None, e_mac
         "architecture": arch.name,
         "n_in": arch.n_in,
         "input_binary": arch.input_binary,
-        "populations": {p.name: {"size": p.size, "binary": p.binary, "state_macs": p.state_macs} for p in arch.populations},
+        "populations": {
+            p.name: {"size": p.size, "binary": p.binary, "state_macs": p.state_macs} for p in arch.populations
+        },
         "synapses": arch.n_synapses(),
         "rates": rates,
         "e_mac_pj": e_mac,
@@ -127,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run-dir", type=Path, help="read config.yaml and measured rates from this run directory")
     ap.add_argument("--arch", choices=["config", "lstm", "gru", "rnn", *sorted(STATE_MACS)], default="config")
     ap.add_argument("--hidden", type=int, nargs="+", help="layer sizes (with --arch)")
-    ap.add_argument("--dense", type=int, nargs="*", default=[], help="dense layers after the recurrent ones (--arch lstm|gru|rnn)")
+    ap.add_argument("--dense", type=int, nargs="*", default=[],
+                    help="dense layers after the recurrent ones (--arch lstm|gru|rnn)")
     ap.add_argument("--bidirectional", action="store_true")
     ap.add_argument("--binary-input", action="store_true", help="input events cost ACs (--arch srnn kinds)")
     ap.add_argument("--n-in", type=int)
@@ -170,7 +173,7 @@ def run(args) -> dict:
 
             cfg_path = args.run_dir / "config.yaml"
             if not cfg_path.is_file():
-                raise FileNotFoundError(f"{cfg_path} not found: --run-dir must be a run directory of python -m srnn_bench")
+                raise FileNotFoundError(f"{cfg_path} not found: --run-dir must be a run directory of srnn_bench")
             cfg = OmegaConf.merge(OmegaConf.load(cfg_path), OmegaConf.from_dotlist(args.overrides))
             mpath = args.run_dir / "metrics.json"
             if mpath.is_file():
@@ -186,7 +189,8 @@ def run(args) -> dict:
         n_classes = n_classes or ds.get("n_classes")
         steps = steps or ds.get("n_steps")
         if n_in is None or n_classes is None:
-            raise ValueError(f"dataset '{ds.name}' does not state its input size / classes: pass --n-in and --n-classes")
+            raise ValueError(f"dataset '{ds.name}' does not state its input size / classes: "
+                             "pass --n-in and --n-classes")
         arch, params = _config_arch(cfg, n_in, int(n_classes), ck_in)
     names = ["input", *(p.name for p in arch.populations)]
     rates: dict[str, float] = {}

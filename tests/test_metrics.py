@@ -117,7 +117,9 @@ def test_bidirectional_counts():
 
 def test_non_spiking_counts_macs():
     # a ReLU layer (analog, 5 state MACs) fed by an analog input; zeros are skipped only in mac_event
-    net = TinyNet({"layer0": cell(2, False, 5), "readout": cell(2, False, 1)}, [("input", 2), ("layer0", 2), ("layer0", 2)])
+    net = TinyNet(
+        {"layer0": cell(2, False, 5), "readout": cell(2, False, 1)}, [("input", 2), ("layer0", 2), ("layer0", 2)]
+    )
     relu = torch.tensor([[[0.5, 0.0]], [[0.0, 0.0]]])  # 1 non-zero message of 4
     x = torch.tensor([[[0.2, 0.0, 0.1]], [[0.3, 0.4, 0.0]]])  # 4 non-zero of 6
     m = summary(net, {"layer0": relu}, x=x, input_binary=False)

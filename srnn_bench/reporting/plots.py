@@ -56,7 +56,8 @@ def plot_anytime(metrics: dict, path: Path, title: str = "") -> Path | None:
     steps = range(1, len(curve) + 1)
     ax.plot(steps, [100 * c for c in curve], lw=1.8)
     if metrics.get("test_acc") is not None:
-        ax.axhline(100 * metrics["test_acc"], color="grey", ls="--", lw=1, label=f"test acc {100 * metrics['test_acc']:.1f}%")
+        acc = 100 * metrics["test_acc"]
+        ax.axhline(acc, color="grey", ls="--", lw=1, label=f"test acc {acc:.1f}%")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("time step")
     ax.set_ylabel("accuracy at step t (%)")
@@ -84,7 +85,8 @@ def plot_firing_rates(metrics: dict, history: list[dict], path: Path, title: str
     epochs = [h for h in history if h.get("firing_rate_per_layer")]
     if epochs:
         for n in names:
-            a2.plot([h["epoch"] for h in epochs], [h["firing_rate_per_layer"].get(n) for h in epochs], marker="o", ms=3, label=n)
+            ys = [h["firing_rate_per_layer"].get(n) for h in epochs]
+            a2.plot([h["epoch"] for h in epochs], ys, marker="o", ms=3, label=n)
         a2.set_xlabel("epoch")
         a2.legend(fontsize=8)
     a2.set_title("per epoch", fontsize=10)
@@ -96,7 +98,9 @@ def plot_firing_rates(metrics: dict, history: list[dict], path: Path, title: str
 
 def time_constants(state_dict: dict) -> dict[str, torch.Tensor]:
     """Every parameter whose name ends in ``tau_m`` / ``tau_adp`` (e.g. ``layers.0.cell.tau_m``)."""
-    return {k: v.detach().float().cpu().flatten() for k, v in state_dict.items() if k.rsplit(".", 1)[-1].startswith("tau")}
+    return {
+        k: v.detach().float().cpu().flatten() for k, v in state_dict.items() if k.rsplit(".", 1)[-1].startswith("tau")
+    }
 
 
 def recreate_initial_state(run_dir: Path) -> dict:
@@ -173,7 +177,8 @@ def plot_surrogates(path: Path, x_range: float = 2.0) -> Path:
     for cfg_path in sorted(CONFIG_DIR.glob("surrogate/*.yaml")):
         cfg = yaml.safe_load(cfg_path.read_text())
         s = build_surrogate(cfg)
-        ax.plot(x.numpy(), s.derivative(x).numpy(), lw=1.8 if cfg["name"] == "multi_gaussian" else 1.1, label=cfg["name"])
+        lw = 1.8 if cfg["name"] == "multi_gaussian" else 1.1
+        ax.plot(x.numpy(), s.derivative(x).numpy(), lw=lw, label=cfg["name"])
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel("x = u - θ")
     ax.set_ylabel("surrogate dS/dx")

@@ -26,7 +26,15 @@ from pathlib import Path
 
 import yaml
 
-from ..metrics.cost import E_AC_PJ, E_MAC_PJ, Architecture, count_ops, rnn_architecture, srnn_architecture, table_s2_ratios
+from ..metrics.cost import (
+    E_AC_PJ,
+    E_MAC_PJ,
+    Architecture,
+    count_ops,
+    rnn_architecture,
+    srnn_architecture,
+    table_s2_ratios,
+)
 from ..utils.io import atomic_write_text, git_info
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,7 +215,8 @@ def render(paper: dict, runs: list[dict], roots: list[Path]) -> str:
         "",
         "## Formulas (srnn_bench/metrics/cost.py; README \"Metrics\")",
         "",
-        "- per step: `AC = Σ_binary sources rate·N_src·fan_out`; `MAC = Σ_analog sources N_src·fan_out + Σ_pop N·state_MACs`",
+        "- per step: `AC = Σ_binary sources rate·N_src·fan_out`; "
+        "`MAC = Σ_analog sources N_src·fan_out + Σ_pop N·state_MACs`",
         "- state MACs per neuron per step: LIF 1, ALIF 3, ReLU-SRNN 5, integrator 1, GRU/LSTM 3 "
         "(Ponghiran eq. 10), RNN 0, linear 0",
         "- RNN/GRU/LSTM layer (per direction): `G·n·(m+n)` synaptic MACs + `3n` (G = 1, 3, 4)",
