@@ -84,13 +84,16 @@ def parse_rates(items: list[str]) -> tuple[float | None, dict[str, float]]:
     return common, per
 
 
-def architecture_from_config(cfg, n_in: int, n_classes: int) -> tuple[Architecture, int]:
-    """Build the configured model (random weights) and describe it; returns (architecture, parameters)."""
+def architecture_from_config(cfg, n_in: int, n_classes: int, binary_input: bool = False) -> tuple[Architecture, int]:
+    """Build the configured model (random weights) and describe it; returns (architecture, parameters).
+
+    ``binary_input``: the dataset's inputs are spikes (``DataSplits.binary_input``; also read from the
+    dataset config key ``binary_input``); the encoder decides what reaches the network."""
     from .encoders import build_encoder
     from .models import build_model
     from .surrogates import build_surrogate
 
-    binary_input = bool(cfg.dataset.get("binary_input", False))
+    binary_input = bool(binary_input or cfg.dataset.get("binary_input", False))
     encoder = build_encoder(cfg.encoder, binary_input=binary_input)
     n_enc = encoder.out_features(n_in)
     model = build_model(cfg.model, n_enc, n_classes, cfg.neuron, build_surrogate(cfg.surrogate))
@@ -132,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dense", type=int, nargs="*", default=[],
                     help="dense layers after the recurrent ones (--arch lstm|gru|rnn)")
     ap.add_argument("--bidirectional", action="store_true")
-    ap.add_argument("--binary-input", action="store_true", help="input events cost ACs (--arch srnn kinds)")
+    ap.add_argument("--binary-input", action="store_true",
+                    help="the dataset's inputs are spikes: their events cost ACs (with the identity encoder)")
     ap.add_argument("--n-in", type=int)
     ap.add_argument("--n-classes", type=int)
     ap.add_argument("--steps", type=int)
@@ -191,7 +195,9 @@ def run(args) -> dict:
         if n_in is None or n_classes is None:
             raise ValueError(f"dataset '{ds.name}' does not state its input size / classes: "
                              "pass --n-in and --n-classes")
-        arch, params = _config_arch(cfg, n_in, int(n_classes), ck_in)
+        arch, params = _config_arch(cfg, n_in, int(n_classes), ck_in, args.binary_input)
+        if "input_binary" in measured:  # what the trainer's encoder actually fed the network
+            arch.input_binary = bool(measured["input_binary"])
     names = ["input", *(p.name for p in arch.populations)]
     rates: dict[str, float] = {}
     if measured:
@@ -218,13 +224,20 @@ def run(args) -> dict:
     return out
 
 
-def _config_arch(cfg, n_in: int, n_classes: int, encoded_in: int | None):
+def _config_arch(cfg, n_in: int, n_classes: int, encoded_in: int | None, binary_input: bool):
     if encoded_in is not None:  # from a checkpoint: the model's own (already encoded) input width
         from omegaconf import OmegaConf
 
+        binary = binary_input or bool(getattr(_encoder(cfg, binary_input), "binary", False))
         cfg = OmegaConf.merge(cfg, {"encoder": {"name": "identity"}})
-        return architecture_from_config(cfg, encoded_in, n_classes)
-    return architecture_from_config(cfg, int(n_in), n_classes)
+        return architecture_from_config(cfg, encoded_in, n_classes, binary)
+    return architecture_from_config(cfg, int(n_in), n_classes, binary_input)
+
+
+def _encoder(cfg, binary_input: bool):
+    from .encoders import build_encoder
+
+    return build_encoder(cfg.encoder, binary_input=binary_input)
 
 
 def format_report(out: dict) -> str:

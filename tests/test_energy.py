@@ -145,3 +145,15 @@ def test_paper_values_file_is_complete():
     assert "Table 2" in data["source"]["table2"] and "Table S2" in data["source"]["tableS2"]
     refs = [k for k, r in data["rows"].items() if r.get("reference")]
     assert len(refs) == len({data["rows"][k]["task"] for k in data["rows"]}) == 8
+
+
+def test_cli_binary_inputs_cost_acs(capsys):
+    # level-crossing: 2 channels -> 4 spike channels (up/down); 1 recurrent layer of 4, 3 classes
+    rc, out = run_cli(capsys, "encoder=level_crossing", "model.hidden=[4]", "--n-in", "2", "--n-classes", "3",
+                      "--rate", "0.1")
+    assert rc == 0 and out["input_binary"] and out["n_in"] == 4
+    assert out["ac_per_step"] == pytest.approx(0.1 * 4 * 4 + 0.1 * 4 * (4 + 3))
+    assert out["mac_per_step"] == 4 * 3 + 3
+    rc, out = run_cli(capsys, "encoder=identity", "model.hidden=[4]", "--n-in", "2", "--n-classes", "3",
+                      "--rate", "0.1", "--binary-input")
+    assert rc == 0 and out["input_binary"] and out["mac_per_step"] == 4 * 3 + 3

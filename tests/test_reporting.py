@@ -59,7 +59,7 @@ def test_per_step_labels_frame_accuracy(tmp_path, run_cfg):
     assert np.array(conf["matrix"]).sum() == 12 * 8  # labelled frames only (2 of 10 unlabelled)
     assert m["test_frame_acc"] == pytest.approx(m["test_acc"]) == pytest.approx(conf["accuracy"])
     curve = m["test_frame_acc_per_step"]
-    assert len(curve) == 10 and curve[0] == 0 and curve[1] == 0  # unlabelled steps
+    assert len(curve) == 10 and curve[0] is None and curve[1] is None  # unlabelled steps
     assert np.mean(curve[2:]) == pytest.approx(m["test_acc"])  # same number of labelled frames per step
 
 

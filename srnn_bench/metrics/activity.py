@@ -86,6 +86,7 @@ class ActivityMeter:
             "firing_rate_with_output": pooled_rate(events, self.sizes, pops, sxs),
             "firing_rate_per_layer": {n: rates[n] for n in pops},
             "input_rate": rates.get("input", 0.0),
+            "input_binary": bool(input_binary),
             "spikes_per_sample": sum(events[n] for n in pops) / max(self.samples, 1),
             "sop_per_sample": per_step["sop_per_step"] * self.steps,
             "sop_per_sample_dense": per_step["sop_per_step_dense"] * self.steps,

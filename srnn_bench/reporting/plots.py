@@ -54,7 +54,7 @@ def plot_anytime(metrics: dict, path: Path, title: str = "") -> Path | None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3.2))
     steps = range(1, len(curve) + 1)
-    ax.plot(steps, [100 * c for c in curve], lw=1.8)
+    ax.plot(steps, [float("nan") if c is None else 100 * c for c in curve], lw=1.8)
     if metrics.get("test_acc") is not None:
         acc = 100 * metrics["test_acc"]
         ax.axhline(acc, color="grey", ls="--", lw=1, label=f"test acc {acc:.1f}%")

@@ -145,7 +145,8 @@ class Trainer:
         if self.data.per_step_labels:
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
             metrics[f"{prefix}_frame_acc"] = metrics[f"{prefix}_acc"]
-            metrics[f"{prefix}_frame_acc_per_step"] = curve.tolist()  # accuracy over the frames labelled at step t
+            # accuracy over the frames labelled at step t (None: no labelled frame at t)
+            metrics[f"{prefix}_frame_acc_per_step"] = [c if n else None for c, n in zip(curve.tolist(), n_seq.tolist())]
         else:
             metrics[f"{prefix}_anytime_acc"] = curve.tolist()
             metrics[f"{prefix}_frame_acc"] = float(curve.mean()) if curve.numel() else 0.0
