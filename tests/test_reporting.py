@@ -108,6 +108,14 @@ def test_table2_builder(tmp_path):
     missing = text.split("No run directory")[1]
     assert "ssc_alif" in missing and "shd_alif," not in missing
     assert "energy ratio = E/E_ref" in text
+    # measured Table S2 ratios against the paper's SHD Adaptive SRNN row (3515.7 pJ, 87.81%)
+    row = next(line for line in text.splitlines() if line.startswith("| shd_alif |"))
+    e_ratio = (3.1 * 788 + 1000.0) / 3515.7
+    err_ratio = 0.15 / (1 - 0.8781)
+    assert f"| {e_ratio:.4g} | {err_ratio:.4g} | {e_ratio * err_ratio:.4g} |" in row
+    # against a chosen reference run: itself -> 1, 1, 1
+    text = table2.build([runs], tmp_path / "t.md", reference="shd_alif").read_text()
+    assert "| shd_alif | 85.00 |" in text and "| shd_alif | 1 | 1 | 1 |" in text
 
 
 def test_parse_printed_precision():

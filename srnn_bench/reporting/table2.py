@@ -202,7 +202,7 @@ def _mark(ok) -> str:
     return "" if ok is None else ("✓" if ok else "✗")
 
 
-def render(paper: dict, runs: list[dict], roots: list[Path]) -> str:
+def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | None = None) -> str:
     rows = analytic_rows(paper)
     g = git_info()
     lines = [
@@ -256,38 +256,51 @@ def render(paper: dict, runs: list[dict], roots: list[Path]) -> str:
         )
     lines += ["", "## Measured rows (run directories)", ""]
     roots_txt = ", ".join(f"`{p}`" for p in roots)
-    if runs:
-        lines += [
-            f"From {roots_txt}: newest run per experiment; ratio = our energy / the paper's reference "
-            "(Adaptive SRNN) energy of the task.",
-            "",
-            "| experiment | test acc % | firing rate (hidden) | AC/step | MAC/step | E/step pJ | E/step paper ref | "
-            "ratio | run |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-    seen = {}
+    seen: dict[str, dict] = {}
     for m in runs:
         seen.setdefault(str(m.get("experiment")), m)
     refs = {r["task"]: r for r in paper["rows"].values() if r.get("reference")}
+    if reference and reference not in seen:
+        lines += [f"Reference run `{reference}` not found: ratios against the paper's reference rows instead.", ""]
+        reference = None
+    if runs:
+        ref_txt = (f"the run `{reference}`" if reference else
+                   "the paper's Adaptive SRNN row (Table S2) of the same task")
+        lines += [
+            f"From {roots_txt}: newest run per experiment. Table S2 ratios against {ref_txt} "
+            "(energy ratio E/E_ref, error ratio, efficiency = product).",
+            "",
+            "| experiment | test acc % | firing rate (hidden) | AC/step | MAC/step | E/step pJ | reference | "
+            "energy ratio | error ratio | efficiency | run |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
     for exp, m in seen.items():
-        prow = paper["rows"].get(exp)
-        ref_e = refs[prow["task"]]["s2"]["energy"] if prow and prow["task"] in refs else None
-        e = m.get("energy_per_step_pj")
+        e, acc = m.get("energy_per_step_pj"), m.get("test_acc")
+        if reference:
+            ref_name, ref_e, ref_acc = reference, seen[reference].get("energy_per_step_pj"), seen[reference]["test_acc"]
+        else:
+            prow = paper["rows"].get(exp)
+            ref = refs.get(prow["task"]) if prow else None
+            ref_name = f"paper {ref['task']} ALIF" if ref else "–"
+            ref_e, ref_acc = (ref["s2"]["energy"], ref["s2"]["acc"] / 100) if ref else (None, None)
+        ratios = (table_s2_ratios(e, acc, ref_e, ref_acc) if None not in (e, acc, ref_e, ref_acc) else {})
         lines.append(
-            f"| {exp} | {100 * m['test_acc']:.2f} | {fmt(m.get('firing_rate'))} | {fmt(m.get('ac_per_step'), 6)} | "
-            f"{fmt(m.get('mac_per_step'), 7)} | {fmt(e, 7)} | {fmt(ref_e)} | "
-            f"{fmt(e / ref_e) if (e is not None and ref_e) else '–'} | `{m['_dir']}` |"
+            f"| {exp} | {100 * acc:.2f} | {fmt(m.get('firing_rate'))} | {fmt(m.get('ac_per_step'), 6)} | "
+            f"{fmt(m.get('mac_per_step'), 7)} | {fmt(e, 7)} | {ref_name} | {fmt(ratios.get('energy_ratio'))} | "
+            f"{fmt(ratios.get('error_ratio'))} | {fmt(ratios.get('efficiency'))} | `{m['_dir']}` |"
         )
     missing = [k for k in paper["rows"] if k not in seen]
     lines += ["", f"No run directory (under {roots_txt}) for: " + (", ".join(missing) if missing else "none") + "."]
     return "\n".join(lines) + "\n"
 
 
-def build(runs_roots: list[Path], out: Path = OUT, paper_path: Path = PAPER_VALUES) -> Path:
+def build(
+    runs_roots: list[Path], out: Path = OUT, paper_path: Path = PAPER_VALUES, reference: str | None = None
+) -> Path:
     if not paper_path.is_file():
         raise FileNotFoundError(f"paper values file {paper_path} is missing (results/paper_values/)")
     paper = yaml.safe_load(paper_path.read_text())
-    text = render(paper, find_runs(runs_roots), runs_roots)
+    text = render(paper, find_runs(runs_roots), runs_roots, reference)
     return atomic_write_text(out, text)
 
 
@@ -295,8 +308,10 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m srnn_bench.reporting.table2", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", nargs="*", type=Path, default=[ROOT / "outputs"], help="run-directory roots")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--reference", help="experiment name of the run the Table S2 ratios are taken against "
+                    "(default: the paper's Adaptive SRNN row of each run's task)")
     args = ap.parse_args(argv)
-    path = build(args.runs, args.out)
+    path = build(args.runs, args.out, reference=args.reference)
     print(f"wrote {path}")
 
 
