@@ -104,7 +104,7 @@ def test_table2_builder(tmp_path):
     text = out.read_text()
     shd_relu = next(line for line in text.splitlines() if line.startswith("| SHD | ReLU SRNN"))
     assert "142,612" in shd_relu and "✓" in shd_relu
-    assert "| shd_alif | 85.00 |" in text
+    assert "| shd_alif | – | 85.00 |" in text
     missing = text.split("No run directory")[1]
     assert "ssc_alif" in missing and "shd_alif," not in missing
     assert "energy ratio = E/E_ref" in text
@@ -115,7 +115,7 @@ def test_table2_builder(tmp_path):
     assert f"| {e_ratio:.4g} | {err_ratio:.4g} | {e_ratio * err_ratio:.4g} |" in row
     # against a chosen reference run: itself -> 1, 1, 1
     text = table2.build([runs], tmp_path / "t.md", reference="shd_alif").read_text()
-    assert "| shd_alif | 85.00 |" in text and "| shd_alif | 1 | 1 | 1 |" in text
+    assert "| shd_alif | – | 85.00 |" in text and "| shd_alif | 1 | 1 | 1 |" in text
 
 
 def test_parse_printed_precision():

@@ -270,9 +270,9 @@ def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | No
             f"From {roots_txt}: newest run per experiment. Table S2 ratios against {ref_txt} "
             "(energy ratio E/E_ref, error ratio, efficiency = product).",
             "",
-            "| experiment | test acc % | firing rate (hidden) | AC/step | MAC/step | E/step pJ | reference | "
+            "| experiment | epochs | test acc % | firing rate (hidden) | AC/step | MAC/step | E/step pJ | reference | "
             "energy ratio | error ratio | efficiency | run |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
     for exp, m in seen.items():
         e, acc = m.get("energy_per_step_pj"), m.get("test_acc")
@@ -285,7 +285,7 @@ def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | No
             ref_e, ref_acc = (ref["s2"]["energy"], ref["s2"]["acc"] / 100) if ref else (None, None)
         ratios = (table_s2_ratios(e, acc, ref_e, ref_acc) if None not in (e, acc, ref_e, ref_acc) else {})
         lines.append(
-            f"| {exp} | {100 * acc:.2f} | {fmt(m.get('firing_rate'))} | {fmt(m.get('ac_per_step'), 6)} | "
+            f"| {exp} | {m.get('epochs', '–')} | {100 * acc:.2f} | {fmt(m.get('firing_rate'))} | {fmt(m.get('ac_per_step'), 6)} | "
             f"{fmt(m.get('mac_per_step'), 7)} | {fmt(e, 7)} | {ref_name} | {fmt(ratios.get('energy_ratio'))} | "
             f"{fmt(ratios.get('error_ratio'))} | {fmt(ratios.get('efficiency'))} | `{m['_dir']}` |"
         )
