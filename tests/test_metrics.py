@@ -211,3 +211,17 @@ def test_confusion_matrix(tmp_path):
     assert '"matrix"' in pj.read_text()
     with pytest.raises(ValueError, match="outside 0..2"):
         cm.update(torch.tensor([3]), torch.tensor([0]))
+
+
+def test_meter_pools_batches_of_different_lengths():
+    net = TinyNet({"layer0": cell(2, True, 3), "readout": cell(2, False, 1)}, [("input", 2), ("layer0", 2)])
+    meter = ActivityMeter()
+    meter.update(X, ModelOutput(torch.zeros(2, 1, 2), {"layer0": L0}))  # T=2: 3 input, 3 hidden spikes
+    x4, s4 = torch.zeros(4, 1, 3), torch.zeros(4, 1, 2)
+    s4[3, 0, 1] = 1.0  # T=4: 0 input, 1 hidden spike
+    meter.update(x4, ModelOutput(torch.zeros(4, 1, 2), {"layer0": s4}))
+    m = meter.summary(net, True)
+    assert m["steps"] == 3  # mean length
+    assert m["firing_rate"] == pytest.approx(4 / (6 * 2))  # 4 spikes in 6 step-samples x 2 neurons
+    # AC per step = (3 x 2 + 4 x 2) / 6 step-samples; per sample = x 3 steps
+    assert m["ac_per_step"] == pytest.approx(14 / 6) and m["sop_per_sample"] == pytest.approx(7)

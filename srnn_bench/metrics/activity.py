@@ -6,7 +6,8 @@ Event
     spikes lasting several steps counted once per step); for multi-bit (Ponghiran) or ReLU outputs it is
     a non-zero message.
 Firing rate of a population
-    events / (steps x samples x neurons): the spike probability per neuron per step (Yin Fig. 3f).
+    events / (steps x samples x neurons): the spike probability per neuron per step (Yin Fig. 3f);
+    batches of different lengths pool their step-samples (padding steps inside a batch count as steps).
 ``firing_rate``
     over all hidden populations together (events / (steps x samples x total hidden neurons), i.e. the
     size-weighted mean of the per-layer rates); ``firing_rate_with_output`` also counts the outputs of
@@ -51,24 +52,27 @@ class ActivityMeter:
         self.events: dict[str, float] = {}
         self.sizes: dict[str, int] = {}
         self.samples = 0
-        self.steps = 0
+        self.slots = 0  # sum over batches of steps x samples (sequences may differ in length between batches)
         self.e_mac, self.e_ac = e_mac, e_ac
+
+    @property
+    def steps(self) -> float:
+        """Mean sequence length (steps per sample)."""
+        return self.slots / self.samples if self.samples else 0
 
     @torch.no_grad()
     def update(self, x: torch.Tensor, output) -> None:
         t, b = x.shape[:2]
-        if self.steps and t != self.steps:
-            raise ValueError(f"ActivityMeter: sequences of {t} steps after {self.steps}; pad to one length per split")
         self.samples += b
-        self.steps = t
+        self.slots += t * b
         for name, a in {"input": x, **output.activity}.items():
-            # count_nonzero stays on the device; one sync per population per batch
+            # count_nonzero stays on the device; one sync per population at summary()
             self.events[name] = self.events.get(name, 0) + torch.count_nonzero(a)
             self.sizes[name] = a.shape[-1]
 
     def rates(self) -> dict[str, float]:
         """name -> firing rate, for the input and every population in ``ModelOutput.activity``."""
-        denom = max(self.samples * self.steps, 1)
+        denom = max(self.slots, 1)
         return {n: float(self.events[n]) / (denom * max(self.sizes[n], 1)) for n in self.sizes}
 
     def summary(self, model, input_binary: bool) -> dict:
@@ -78,7 +82,7 @@ class ActivityMeter:
         outputs = {p.name for p in arch.populations if p.output}
         pops = [n for n in rates if n != "input"]
         hidden = [n for n in pops if n not in outputs]
-        sxs = max(self.samples * self.steps, 1)
+        sxs = max(self.slots, 1)
         ops = count_ops(arch, rates)
         per_step = ops.as_dict(self.e_mac, self.e_ac)
         return {
