@@ -123,15 +123,20 @@ class Trainer:
         meter = ActivityMeter()
         confusion = ConfusionMatrix(self.data.n_classes)
         total_loss, correct, counted, n_batches = 0.0, 0, 0, 0
-        anytime, n_seq = None, 0
+        anytime, n_seq = torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
+
+        def _add_padded(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # per-step sums over batches of any T
+            n = max(a.numel(), b.numel())
+            return torch.nn.functional.pad(a, (0, n - a.numel())) + torch.nn.functional.pad(b, (0, n - b.numel()))
+
         for x, y in self._loader(ds, train=False):
             x, y = self.encoder(x.to(self.device)), y.to(self.device)
             out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
             total_loss, correct, counted, n_batches = total_loss + loss.item(), correct + c, counted + n, n_batches + 1
-            at = anytime_correct(out, y).double().cpu()
-            anytime = at if anytime is None else anytime + at
-            n_seq = n_seq + (y.shape[-1] if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu())
+            at = anytime_correct(out, y).double().cpu()  # [T] correct at each step
+            counted_t = torch.full_like(at, y.shape[-1]) if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu()
+            anytime, n_seq = _add_padded(anytime, at), _add_padded(n_seq, counted_t)
             if y.ndim == 1:
                 confusion.update(sequence_logits(self.cfg.loss, out, self.cfg.skip_steps).argmax(-1), y)
             else:
@@ -140,8 +145,7 @@ class Trainer:
         summary = meter.summary(self.model, getattr(self.encoder, "binary", False))
         confusion.save(self.run_dir, prefix)
         metrics = {f"{prefix}_loss": total_loss / max(n_batches, 1), f"{prefix}_acc": correct / max(counted, 1)}
-        denom = n_seq.clamp(min=1) if torch.is_tensor(n_seq) else max(n_seq, 1)
-        curve = anytime / denom if anytime is not None else torch.zeros(0)
+        curve = anytime / n_seq.clamp(min=1)
         if self.data.per_step_labels:
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
             metrics[f"{prefix}_frame_acc"] = metrics[f"{prefix}_acc"]
@@ -149,7 +153,7 @@ class Trainer:
             metrics[f"{prefix}_frame_acc_per_step"] = [c if n else None for c, n in zip(curve.tolist(), n_seq.tolist())]
         else:
             metrics[f"{prefix}_anytime_acc"] = curve.tolist()
-            metrics[f"{prefix}_frame_acc"] = float(curve.mean()) if curve.numel() else 0.0
+            metrics[f"{prefix}_frame_acc"] = float(anytime.sum() / n_seq.sum()) if n_seq.numel() else 0.0
         return {**metrics, **{f"{prefix}_{k}" if prefix != "test" else k: v for k, v in summary.items()}}
 
     # -- checkpoints ---------------------------------------------------------------------------
