@@ -7,11 +7,11 @@ STAMP  := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
 
-.PHONY: install run test test-slow clean help reproduce-table1 reproduce-src-table2 reproduce-ponghiran-table1
+.PHONY: install run test test-slow clean help reproduce-table1 reproduce-table2 reproduce-src-table2 reproduce-ponghiran-table1
 
 help:
 	@echo "make install | run | test | test-slow | clean"
-	@echo "make reproduce-table1 [SMOKE=1] [SEEDS='0 1 2'] | reproduce-src-table2 | reproduce-ponghiran-table1"
+	@echo "make reproduce-table1 [SMOKE=1] [SEEDS='0 1 2'] | reproduce-table2 [RUNS=outputs] | reproduce-src-table2 | reproduce-ponghiran-table1"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ reproduce-src-table2: $(STAMP)
 
 reproduce-ponghiran-table1: $(STAMP)
 	$(REPRO) ponghiran_table1
+
+# results/table2.md: Yin et al. Table 2 / S2 beside our cost model and every run under RUNS (default outputs/)
+RUNS ?= outputs
+reproduce-table2: $(STAMP)
+	$(PY) -m srnn_bench.reporting.table2 --runs $(RUNS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,10 +29,10 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 
-from ..data import DataSplits, collate_time_first
-from ..metrics import ActivityMeter
+from ..data import IGNORE_INDEX, DataSplits, collate_time_first
+from ..metrics import ActivityMeter, ConfusionMatrix
 from ..utils.io import atomic_torch_save, write_jsonl
-from .losses import anytime_correct, loss_and_correct
+from .losses import anytime_correct, loss_and_correct, sequence_logits
 
 log = logging.getLogger(__name__)
 
@@ -250,25 +250,43 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, ds, prefix: str) -> dict:
+        """Loss, accuracies (per sequence, per frame, any-time; confusion matrix written to
+        ``<prefix>_confusion.json/.csv``) and the activity/cost metrics of :mod:`srnn_bench.metrics`."""
         self.model.eval()
         meter = ActivityMeter()
+        confusion = ConfusionMatrix(self.data.n_classes)
         total_loss, correct, counted, n_batches = 0.0, 0, 0, 0
-        anytime, n_seq = None, 0
+        anytime, n_seq = torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
+
+        def _add_padded(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # per-step sums over batches of any T
+            n = max(a.numel(), b.numel())
+            return torch.nn.functional.pad(a, (0, n - a.numel())) + torch.nn.functional.pad(b, (0, n - b.numel()))
+
         for x, y in self._loader(ds, train=False):
             x, y = self.encoder(x.to(self.device)), y.to(self.device)
             out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
             total_loss, correct, counted, n_batches = total_loss + loss.item(), correct + c, counted + n, n_batches + 1
-            at = anytime_correct(out, y).double().cpu()
-            anytime = at if anytime is None else anytime + at
-            n_seq += y.shape[-1] if y.ndim == 1 else 1
+            at = anytime_correct(out, y).double().cpu()  # [T] correct at each step
+            counted_t = torch.full_like(at, y.shape[-1]) if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu()
+            anytime, n_seq = _add_padded(anytime, at), _add_padded(n_seq, counted_t)
+            if y.ndim == 1:
+                confusion.update(sequence_logits(self.cfg.loss, out, self.cfg.skip_steps).argmax(-1), y)
+            else:
+                confusion.update(out.output.argmax(-1), y)
             meter.update(x, out)
         summary = meter.summary(self.model, getattr(self.encoder, "binary", False))
+        confusion.save(self.run_dir, prefix)
         metrics = {f"{prefix}_loss": total_loss / max(n_batches, 1), f"{prefix}_acc": correct / max(counted, 1)}
+        curve = anytime / n_seq.clamp(min=1)
         if self.data.per_step_labels:
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
+            metrics[f"{prefix}_frame_acc"] = metrics[f"{prefix}_acc"]
+            # accuracy over the frames labelled at step t (None: no labelled frame at t)
+            metrics[f"{prefix}_frame_acc_per_step"] = [c if n else None for c, n in zip(curve.tolist(), n_seq.tolist())]
         else:
-            metrics[f"{prefix}_anytime_acc"] = (anytime / max(n_seq, 1)).tolist() if anytime is not None else []
+            metrics[f"{prefix}_anytime_acc"] = curve.tolist()
+            metrics[f"{prefix}_frame_acc"] = float(anytime.sum() / n_seq.sum()) if n_seq.numel() else 0.0
         return {**metrics, **{f"{prefix}_{k}" if prefix != "test" else k: v for k, v in summary.items()}}
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -389,6 +407,8 @@ class Trainer:
         self._session_start = time.perf_counter()
         self._last_ckpt_time = time.monotonic()
         progress, self.resume_progress = self.resume_progress, None
+        if self.start_epoch == 0 and progress is None:  # untrained parameters, for before/after plots (Yin Fig. 4c)
+            atomic_torch_save(self.ckpt_dir / "init.pt", {"model": self.model.state_dict()})
         for epoch in range(self.start_epoch, self.cfg.epochs):
             metrics = {"epoch": epoch + 1, **self.train_epoch(epoch, progress)}
             progress = None

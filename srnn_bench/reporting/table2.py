@@ -1,0 +1,319 @@
+"""Yin et al. 2021 Table 2 / Table S2 beside ours -> ``results/table2.md``.
+
+    python -m srnn_bench.reporting.table2 [--runs outputs] [--out results/table2.md]   (= make reproduce-table2)
+
+Three parts, all recomputed on every call (nothing typed by hand):
+
+1. Analytic rows: every row of the paper's Table 2 / S2 (values read once from
+   ``results/paper_values/yin2021_table2.yaml``) beside the MAC count and energy our cost model
+   (:mod:`srnn_bench.metrics.cost`) gives for that architecture, with the assumption each row needs;
+   ✓ where our number equals the printed one within its printed precision, ✗ (and why) where not.
+2. Table S2 ratios recomputed from the paper's own energies and accuracies
+   (:func:`srnn_bench.metrics.table_s2_ratios`) beside the printed ratios.
+3. Measured rows: every run directory under ``--runs`` with a ``metrics.json`` (test accuracy, firing
+   rate, MAC/AC/energy per step as measured during evaluation); rows of the paper without a run are
+   listed as missing. Runs are matched to paper rows by their ``experiment`` name (e.g. ``shd_alif``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..metrics.cost import (
+    E_AC_PJ,
+    E_MAC_PJ,
+    Architecture,
+    count_ops,
+    rnn_architecture,
+    srnn_architecture,
+    table_s2_ratios,
+)
+from ..utils.io import atomic_write_text, git_info
+
+ROOT = Path(__file__).resolve().parents[2]
+PAPER_VALUES = ROOT / "results" / "paper_values" / "yin2021_table2.yaml"
+OUT = ROOT / "results" / "table2.md"
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    arch: Architecture
+    assumption: str
+
+
+def _s(*a, **k) -> Architecture:
+    return srnn_architecture(*a, **k)
+
+
+def _r(*a, **k) -> Architecture:
+    return rnn_architecture(*a, **k)
+
+
+# Our reading of each network of the paper (sizes: Table 2 "Network" column, Table S2 caption, Methods).
+ROW_SPECS: dict[str, RowSpec] = {
+    "ecg_alif": RowSpec(_s(4, [36], 6, "alif", readout="alif", input_binary=True),
+                        "4 level-crossing spike inputs (AC), 36 recurrent ALIF, 6 ALIF outputs"),
+    "ecg_lif": RowSpec(_s(4, [36], 6, "lif", readout="lif", input_binary=True), "as ecg_alif with LIF neurons"),
+    "ecg_relu": RowSpec(_s(4, [36], 6, "relu", readout="relu"),
+                        "ReLU neurons (5 MACs) in hidden AND output layer; input synapses as MACs"),
+    "ecg_lstm": RowSpec(_r("lstm", 4, [36], 6), "LSTM 36 on the 4 input channels, linear readout 6"),
+    "ecg_gru": RowSpec(_r("gru", 4, [36], 6), "GRU 36, linear readout 6"),
+    "ecg_rnn": RowSpec(_r("rnn", 4, [36], 6), "tanh RNN 36, linear readout 6"),
+    "ecg_bilstm": RowSpec(_r("lstm", 4, [120, 40], 6, bidirectional=True, dense=[100, 20]),
+                          "bi-LSTM 120 then bi-LSTM 40 (per direction), dense 100, 20, readout 6"),
+    "smnist_alif": RowSpec(_s(4, [64, 256, 256], 10, "alif", recurrent=[True, True, False], readout="alif"),
+                           "4-pixel analog window as input MACs; 3rd layer not recurrent; 10 ALIF outputs"),
+    "smnist_relu": RowSpec(_s(4, [64, 256, 256], 10, "relu", recurrent=[True, True, False], readout="relu"),
+                           "4-pixel window; layers 1-2 recurrent, layer 3 dense; 10 ReLU outputs"),
+    "psmnist_alif": RowSpec(_s(4, [64, 256, 256], 10, "alif", recurrent=[True, True, False], readout="alif"),
+                            "as smnist_alif"),
+    "psmnist_relu": RowSpec(_s(4, [64, 256, 256], 10, "relu", recurrent=[True, True, False], readout="relu"),
+                            "as smnist_relu"),
+    "shd_alif": RowSpec(_s(700, [128, 128], 20, "alif", input_binary=True),
+                        "700 spike inputs (AC), 2 recurrent ALIF layers, integrator readout 20"),
+    "shd_relu": RowSpec(_s(700, [128, 128], 20, "relu"),
+                        "every synapse a MAC (the spike input too), ReLU 5 MACs, integrator 1 MAC"),
+    "shd_bilstm": RowSpec(_r("lstm", 700, [128, 128], 20, bidirectional=True, dense=[100]),
+                          "2 bi-LSTM layers of 128 per direction on 700 channels, dense 100, readout 20"),
+    "ssc_alif": RowSpec(_s(700, [400, 400], 35, "alif", input_binary=True), "as shd_alif, 400+400, 35 classes"),
+    "ssc_relu": RowSpec(_s(700, [400, 400], 35, "relu"), "as shd_relu, 400+400, 35 classes"),
+    "soli_alif": RowSpec(_s(1024, [512, 512], 11, "alif", recurrent=[False, True], input_free=True),
+                         "layer 1 dense, layer 2 recurrent; the 1024x512 analog input MACs NOT counted (paper)"),
+    "soli_relu": RowSpec(_s(1024, [512, 512], 11, "relu", recurrent=[False, True]),
+                         "layer 1 dense, layer 2 recurrent, 1024 analog inputs (MACs), 11 classes"),
+    "soli_lstm": RowSpec(_r("lstm", 1024, [512], 11, dense=[512]), "LSTM 512 then dense 512 (Table S2 caption)"),
+    "soli_gru": RowSpec(_r("gru", 1024, [512], 11, dense=[512]), "GRU 512 then dense 512"),
+    "soli_rnn": RowSpec(_r("rnn", 1024, [512], 11, dense=[512]), "tanh RNN 512 then dense 512"),
+    "gsc_alif": RowSpec(_s(120, [300, 300], 12, "alif", input_binary=True),
+                        "120 inputs (40 mel x 3) as spikes (the code thresholds them), 12 classes"),
+    "gsc_relu": RowSpec(_s(120, [300, 300], 12, "relu", recurrent=[True, False]),
+                        "120 analog inputs; only ONE of the two layers recurrent; 12 classes"),
+    "timit_bialif": RowSpec(_s(39, [256], 61, "alif", bidirectional=True, input_free=True),
+                            "bi-directional 256 ALIF per direction, integrator 61; 39 analog input MACs NOT counted"),
+    "timit_relu": RowSpec(_s(39, [256], 61, "relu", bidirectional=True),
+                          "bi-directional 256 ReLU per direction, 39 analog inputs, 61 classes"),
+}
+
+_SUFFIX = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6}
+
+
+def parse_printed(v) -> tuple[float, float] | None:
+    """A value as printed in the paper ("142.6k", ".5k", "788", 90) -> (value, half of its last digit)."""
+    if v is None:
+        return None
+    text = str(v).strip().rstrip("x")
+    m = re.fullmatch(r"([0-9]*\.?[0-9]*)\s*([kKM]?)", text)
+    if not m or not m.group(1):
+        raise ValueError(f"cannot parse printed value '{v}' in {PAPER_VALUES.name}")
+    digits, suffix = m.group(1), m.group(2)
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    scale = _SUFFIX[suffix]
+    return float(digits) * scale, 0.5 * 10.0 ** (-decimals) * scale
+
+
+def fmt(x: float | None, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.{digits - 1}g}M" if digits < 5 else f"{x:,.0f}"
+    if abs(x) >= 1e4:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def analytic_rows(paper: dict) -> list[dict]:
+    """Per paper row: our MAC and energy per step beside the printed ones (see module docstring)."""
+    rows = []
+    refs = {r["task"]: k for k, r in paper["rows"].items() if r.get("reference")}
+    ours_energy: dict[str, float] = {}
+    for key, row in paper["rows"].items():
+        spec = ROW_SPECS.get(key)
+        t2, s2 = row.get("t2") or {}, row.get("s2") or {}
+        out = {"key": key, "task": row["task"], "method": row["method"], "network": row["network"],
+               "acc": t2.get("acc", s2.get("acc")), "note": row.get("note", "")}
+        mac_p, ac_p = parse_printed(t2.get("mac")), parse_printed(t2.get("ac_fr"))
+        e_p = s2.get("energy")
+        out.update(paper_mac=mac_p, paper_ac=ac_p, paper_energy=e_p, paper_ratio=s2.get("energy_ratio"))
+        if spec is None:
+            out.update(mac=None, energy=None, assumption="no architecture given in the paper")
+            rows.append(out)
+            continue
+        ops = count_ops(spec.arch, rates=0.0)  # MACs do not depend on the rates; ACs come from the paper
+        mac = ops.mac
+        spiking = any(p.binary for p in spec.arch.populations if not p.output) or ac_p is not None
+        energy = E_MAC_PJ * mac + (E_AC_PJ * ac_p[0] if (spiking and ac_p) else 0.0)
+        out.update(mac=mac, energy=energy, assumption=spec.assumption, spiking=spiking)
+        out["mac_ok"] = None if mac_p is None else abs(mac - mac_p[0]) <= mac_p[1]
+        if e_p is not None:
+            tol = 0.05 + (E_AC_PJ * ac_p[1] if (spiking and ac_p) else 0.0)
+            out["energy_ok"] = abs(energy - e_p) <= tol
+            if spiking:  # the AC count the printed energy implies, given our MAC count
+                out["implied_ac"] = (e_p - E_MAC_PJ * mac) / E_AC_PJ
+        ours_energy[key] = energy
+        rows.append(out)
+    for out in rows:
+        ref = refs.get(out["task"])
+        if ref in ours_energy and out.get("energy") is not None:
+            out["ratio"] = out["energy"] / ours_energy[ref]
+    return rows
+
+
+def s2_ratio_rows(paper: dict) -> list[dict]:
+    rows = []
+    refs = {r["task"]: r for r in paper["rows"].values() if r.get("reference")}
+    for key, row in paper["rows"].items():
+        s2, ref = row.get("s2") or {}, refs.get(row["task"])
+        if row.get("reference") or not ref or s2.get("energy") is None or s2.get("acc") is None:
+            continue
+        got = table_s2_ratios(s2["energy"], s2["acc"], ref["s2"]["energy"], ref["s2"]["acc"])
+        rows.append({"key": key, "task": row["task"], "method": row["method"], **got,
+                     "p_energy_ratio": s2.get("energy_ratio"), "p_error_ratio": s2.get("error_ratio"),
+                     "p_efficiency": s2.get("efficiency")})
+    return rows
+
+
+def find_runs(roots: list[Path]) -> list[dict]:
+    """Every ``metrics.json`` under ``roots`` (missing roots are skipped), newest first per experiment."""
+    runs = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("metrics.json")):
+            try:
+                m = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            if "test_acc" not in m:
+                continue
+            m["_dir"] = str(path.parent)
+            m["_mtime"] = path.stat().st_mtime
+            runs.append(m)
+    return sorted(runs, key=lambda m: (str(m.get("experiment")), -m["_mtime"]))
+
+
+def _mark(ok) -> str:
+    return "" if ok is None else ("✓" if ok else "✗")
+
+
+def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | None = None) -> str:
+    rows = analytic_rows(paper)
+    g = git_info()
+    lines = [
+        "# Yin et al. 2021, Table 2 / Table S2 — the paper beside our cost model",
+        "",
+        f"Generated by `make reproduce-table2` (`python -m srnn_bench.reporting.table2`) at commit "
+        f"`{(g.get('commit') or 'unknown')[:10]}`{' (dirty tree)' if g.get('dirty') else ''}. "
+        f"Paper values: `{PAPER_VALUES.relative_to(ROOT)}` ({paper['source']['paper']}; "
+        f"{paper['source']['table2']}; {paper['source']['tableS2']}).",
+        "",
+        "## Formulas (srnn_bench/metrics/cost.py; README \"Metrics\")",
+        "",
+        "- per step: `AC = Σ_binary sources rate·N_src·fan_out`; "
+        "`MAC = Σ_analog sources N_src·fan_out + Σ_pop N·state_MACs`",
+        "- state MACs per neuron per step: LIF 1, ALIF 3, ReLU-SRNN 5, integrator 1, GRU/LSTM 3 "
+        "(Ponghiran eq. 10), RNN 0, linear 0",
+        "- RNN/GRU/LSTM layer (per direction): `G·n·(m+n)` synaptic MACs + `3n` (G = 1, 3, 4)",
+        f"- `Energy/step = {E_MAC_PJ} pJ · MAC + {E_AC_PJ} pJ · AC`; for spiking rows the AC term uses the paper's "
+        "printed AC·fr (it needs the trained network's firing rates)",
+        "- ✓: equal to the printed value within its printed precision (e.g. `142.6k` = ±50); "
+        "✗: not reproduced (see the assumption column and the README)",
+        "",
+        "## Analytic rows",
+        "",
+        "| task | method | network | acc % | MAC/step paper | MAC/step ours | | E/step paper (S2) | E/step ours | | "
+        "AC implied by S2 | ratio paper (S2) | ratio ours | our reading of the network |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['method']} | {r['network']} | {fmt(r['acc'])} | "
+            f"{fmt(r['paper_mac'][0]) if r['paper_mac'] else '–'} | {fmt(r['mac'], 7)} | {_mark(r.get('mac_ok'))} | "
+            f"{fmt(r['paper_energy'], 8)} | {fmt(r.get('energy'), 8)} | {_mark(r.get('energy_ok'))} | "
+            f"{fmt(r.get('implied_ac'), 5)} | {fmt(r['paper_ratio'])} | {fmt(r.get('ratio'))} | "
+            f"{r.get('assumption', '')}{'; ' + r['note'] if r['note'] else ''} |"
+        )
+    lines += [
+        "",
+        "## Table S2 ratios recomputed from the paper's own energies and accuracies",
+        "",
+        "energy ratio = E/E_ref, error ratio = (100−acc)/(100−acc_ref), efficiency = their product; "
+        "reference = the task's Adaptive SRNN row.",
+        "",
+        "| task | method | energy ratio (printed) | error ratio (printed) | efficiency (printed) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in s2_ratio_rows(paper):
+        lines.append(
+            f"| {r['task']} | {r['method']} | {r['energy_ratio']:.1f} ({fmt(r['p_energy_ratio'])}) | "
+            f"{r['error_ratio']:.2f} ({fmt(r['p_error_ratio'])}) | {r['efficiency']:.1f} ({fmt(r['p_efficiency'])}) |"
+        )
+    lines += ["", "## Measured rows (run directories)", ""]
+    roots_txt = ", ".join(f"`{p}`" for p in roots)
+    seen: dict[str, dict] = {}
+    for m in runs:
+        seen.setdefault(str(m.get("experiment")), m)
+    refs = {r["task"]: r for r in paper["rows"].values() if r.get("reference")}
+    if reference and reference not in seen:
+        lines += [f"Reference run `{reference}` not found: ratios against the paper's reference rows instead.", ""]
+        reference = None
+    if runs:
+        ref_txt = (f"the run `{reference}`" if reference else
+                   "the paper's Adaptive SRNN row (Table S2) of the same task")
+        lines += [
+            f"From {roots_txt}: newest run per experiment. Table S2 ratios against {ref_txt} "
+            "(energy ratio E/E_ref, error ratio, efficiency = product).",
+            "",
+            "| experiment | epochs | test acc % | firing rate (hidden) | AC/step | MAC/step | E/step pJ | reference | "
+            "energy ratio | error ratio | efficiency | run |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+    for exp, m in seen.items():
+        e, acc = m.get("energy_per_step_pj"), m.get("test_acc")
+        if reference:
+            ref_name, ref_e, ref_acc = reference, seen[reference].get("energy_per_step_pj"), seen[reference]["test_acc"]
+        else:
+            prow = paper["rows"].get(exp)
+            ref = refs.get(prow["task"]) if prow else None
+            ref_name = f"paper {ref['task']} ALIF" if ref else "–"
+            ref_e, ref_acc = (ref["s2"]["energy"], ref["s2"]["acc"] / 100) if ref else (None, None)
+        ratios = (table_s2_ratios(e, acc, ref_e, ref_acc) if None not in (e, acc, ref_e, ref_acc) else {})
+        lines.append(
+            f"| {exp} | {m.get('epochs', '–')} | {100 * acc:.2f} | {fmt(m.get('firing_rate'))} | {fmt(m.get('ac_per_step'), 6)} | "
+            f"{fmt(m.get('mac_per_step'), 7)} | {fmt(e, 7)} | {ref_name} | {fmt(ratios.get('energy_ratio'))} | "
+            f"{fmt(ratios.get('error_ratio'))} | {fmt(ratios.get('efficiency'))} | `{m['_dir']}` |"
+        )
+    missing = [k for k in paper["rows"] if k not in seen]
+    lines += ["", f"No run directory (under {roots_txt}) for: " + (", ".join(missing) if missing else "none") + "."]
+    return "\n".join(lines) + "\n"
+
+
+def build(
+    runs_roots: list[Path], out: Path = OUT, paper_path: Path = PAPER_VALUES, reference: str | None = None
+) -> Path:
+    if not paper_path.is_file():
+        raise FileNotFoundError(f"paper values file {paper_path} is missing (results/paper_values/)")
+    paper = yaml.safe_load(paper_path.read_text())
+    text = render(paper, find_runs(runs_roots), runs_roots, reference)
+    return atomic_write_text(out, text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m srnn_bench.reporting.table2", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", nargs="*", type=Path, default=[ROOT / "outputs"], help="run-directory roots")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--reference", help="experiment name of the run the Table S2 ratios are taken against "
+                    "(default: the paper's Adaptive SRNN row of each run's task)")
+    args = ap.parse_args(argv)
+    path = build(args.runs, args.out, reference=args.reference)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Evaluation outputs of a real (tiny) run, the plots made from its run directory, and the Table 2 builder."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from srnn_bench.reporting import plots, table2
+from srnn_bench.run import run
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _npz(path, per_step=False, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, 48)
+    x = (rng.random((48, 10, 4)) * 0.5 + y[:, None, None] * 0.3).astype(np.float32)
+    if per_step:
+        ys = np.repeat(y[:, None], 10, axis=1)
+        ys[:, :2] = -100
+        np.savez(path, x=x, y=ys)
+    else:
+        np.savez(path, x=x, y=y)
+    return path
+
+
+@pytest.fixture
+def tiny_run(tmp_path, run_cfg):
+    p = _npz(tmp_path / "d.npz")
+    cfg = run_cfg(["dataset=npz", f"dataset.path={p}", "encoder=identity", "trainer.epochs=2", "model.hidden=[12]",
+                   "trainer.batch_size=16", "dataset.test_fraction=0.25"])
+    metrics = run(cfg)
+    return tmp_path / "run", metrics
+
+
+def test_evaluate_writes_accuracies_and_confusion(tiny_run):
+    run_dir, m = tiny_run
+    conf = json.loads((run_dir / "test_confusion.json").read_text())
+    counts = np.array(conf["matrix"])
+    assert counts.shape == (3, 3) and counts.sum() == 12  # 25% of 48 test sequences
+    assert conf["accuracy"] == pytest.approx(m["test_acc"])  # same predictions as the accuracy
+    assert (run_dir / "test_confusion.csv").is_file()
+    assert len(m["test_anytime_acc"]) == 10
+    assert m["test_frame_acc"] == pytest.approx(float(np.mean(m["test_anytime_acc"])))
+    assert m["energy_per_step_pj"] == pytest.approx(3.1 * m["mac_per_step"] + 0.1 * m["ac_per_step"])
+    # identity encoder on analog data: 4 inputs x 12 MACs + 12 ALIF x 3 + 3 integrators x 1
+    assert m["mac_per_step"] == 4 * 12 + 12 * 3 + 3
+    assert m["sop_per_sample"] == pytest.approx(m["sop_per_step"] * 10)
+    assert (run_dir / "checkpoints" / "init.pt").is_file()
+
+
+def test_per_step_labels_frame_accuracy(tmp_path, run_cfg):
+    p = _npz(tmp_path / "d.npz", per_step=True)
+    cfg = run_cfg(["dataset=npz", f"dataset.path={p}", "encoder=identity", "trainer.epochs=1", "model.hidden=[8]",
+                   "trainer.loss=per_step", "dataset.test_fraction=0.25"])
+    m = run(cfg)
+    conf = json.loads((tmp_path / "run" / "test_confusion.json").read_text())
+    assert np.array(conf["matrix"]).sum() == 12 * 8  # labelled frames only (2 of 10 unlabelled)
+    assert m["test_frame_acc"] == pytest.approx(m["test_acc"]) == pytest.approx(conf["accuracy"])
+    curve = m["test_frame_acc_per_step"]
+    assert len(curve) == 10 and curve[0] is None and curve[1] is None  # unlabelled steps
+    assert np.mean(curve[2:]) == pytest.approx(m["test_acc"])  # same number of labelled frames per step
+
+
+def test_initial_state_is_recreated_from_config_and_seed(tiny_run):
+    run_dir, _ = tiny_run
+    saved = torch.load(run_dir / "checkpoints" / "init.pt", weights_only=False)["model"]
+    again = plots.recreate_initial_state(run_dir)
+    assert saved.keys() == again.keys()
+    for k in saved:
+        assert torch.equal(saved[k], again[k]), k
+    last = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=False)["model"]
+    assert not torch.equal(last["layers.0.cell.tau_m"], saved["layers.0.cell.tau_m"])  # trained
+
+
+def test_plots_from_run_dir(tiny_run):
+    run_dir, _ = tiny_run
+    (run_dir / "checkpoints" / "init.pt").unlink()  # exercise the re-creation path
+    made = plots.plot_run(run_dir)
+    assert set(made) == {"anytime_acc", "firing_rate", "tau_hist", "surrogates"}
+    for name, path in made.items():
+        assert path is not None and path.read_bytes()[:8] == PNG, name
+
+
+def test_plots_skip_missing_inputs(tmp_path):
+    (tmp_path / "empty").mkdir()
+    made = plots.plot_run(tmp_path / "empty", tmp_path / "out")
+    assert made["anytime_acc"] is None and made["tau_hist"] is None and made["firing_rate"] is None
+    assert made["surrogates"].read_bytes()[:8] == PNG
+
+
+def test_table2_builder(tmp_path):
+    runs = tmp_path / "runs"
+    good = runs / "shd" / "a"
+    good.mkdir(parents=True)
+    (good / "metrics.json").write_text(json.dumps({
+        "experiment": "shd_alif", "test_acc": 0.85, "firing_rate": 0.02, "ac_per_step": 10000.0,
+        "mac_per_step": 788.0, "energy_per_step_pj": 3.1 * 788 + 1000.0}))
+    broken = runs / "x" / "b"
+    broken.mkdir(parents=True)
+    (broken / "metrics.json").write_text("{not json")
+    out = table2.build([runs, tmp_path / "absent"], tmp_path / "table2.md")
+    text = out.read_text()
+    shd_relu = next(line for line in text.splitlines() if line.startswith("| SHD | ReLU SRNN"))
+    assert "142,612" in shd_relu and "✓" in shd_relu
+    assert "| shd_alif | – | 85.00 |" in text
+    missing = text.split("No run directory")[1]
+    assert "ssc_alif" in missing and "shd_alif," not in missing
+    assert "energy ratio = E/E_ref" in text
+    # measured Table S2 ratios against the paper's SHD Adaptive SRNN row (3515.7 pJ, 87.81%)
+    row = next(line for line in text.splitlines() if line.startswith("| shd_alif |"))
+    e_ratio = (3.1 * 788 + 1000.0) / 3515.7
+    err_ratio = 0.15 / (1 - 0.8781)
+    assert f"| {e_ratio:.4g} | {err_ratio:.4g} | {e_ratio * err_ratio:.4g} |" in row
+    # against a chosen reference run: itself -> 1, 1, 1
+    text = table2.build([runs], tmp_path / "t.md", reference="shd_alif").read_text()
+    assert "| shd_alif | – | 85.00 |" in text and "| shd_alif | 1 | 1 | 1 |" in text
+
+
+def test_parse_printed_precision():
+    assert table2.parse_printed("142.6k") == (pytest.approx(142600), pytest.approx(50))
+    assert table2.parse_printed(".5k") == (pytest.approx(500), pytest.approx(50))
+    assert table2.parse_printed("1.1M") == (pytest.approx(1.1e6), pytest.approx(5e4))
+    assert table2.parse_printed(788) == (788, 0.5)
