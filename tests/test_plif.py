@@ -82,7 +82,7 @@ def test_gated_current_v1_and_reset():
     y, new = plif_step(torch.tensor([[f, c]], dtype=D), state, torch.tensor(1.0, dtype=D), "v1", 3, 0)
     F = 1 / (1 + math.exp(-f))
     i = F * 0.5 + (1 - F) * c
-    v = 0.2 + i  # F = 0.574443: 0.2 + 0.627556 = 0.827556 -> floor(6.62) = 6 -> 6/8 = 0.75
+    v = 0.2 + i  # F = 0.574443: 0.2 + 0.627667 = 0.827667 -> floor(6.62) = 6 -> 6/8 = 0.75
     assert new.i.item() == pytest.approx(i, abs=1e-12)
     assert y.item() == 0.75
     assert new.v.item() == pytest.approx(v - 0.75, abs=1e-12)  # subtractive reset keeps the residual
