@@ -178,13 +178,27 @@ def test_bidirectional_is_mean_of_forward_and_reversed_stacks():
     assert srcs.count("input") == 2 and "layer1_bwd" in srcs
 
 
-def test_relu_srnn_outputs_relu_of_membrane():
+def test_relu_srnn_is_alif_with_relu_output():
+    """Yin's ReLU SRNN (authors' code: spike = F.relu(mem - B)): the ALIF update of eqs 5-7 with the
+    analog output ReLU(u - theta) in place of the spike, also in eta and in the reset."""
     model = make("relu").double()
-    x = torch.randn(5, 2, 3, dtype=D) * 3
-    _, mem, _ = model.layers[0](x, record_membrane=True)
-    out, _, _ = model.layers[0](x)
-    torch.testing.assert_close(out, torch.relu(mem))
-    assert (out == 0).any() and (out > 0).any()
+    cell = model.layers[0].cell
+    assert cell.spiking is False and cell.state_macs_per_step == 5
+    i = torch.randn(6, 2, 7, dtype=D) * 3
+    st = cell.init_state(2, dtype=D)
+    u, b, y = st.u.clone(), st.b.clone(), st.s.clone()
+    alpha, rho = torch.exp(-1 / cell.tau_m), torch.exp(-1 / cell.tau_adp)
+    outs = []
+    for t in range(6):
+        out, st = cell(i[t], st)
+        b = rho * b + (1 - rho) * y
+        theta = cell.b_j0 + cell.beta * b
+        u = alpha * u + (1 - alpha) * i[t] - theta * y
+        y = torch.relu(u - theta)
+        torch.testing.assert_close(out, y)
+        outs.append(out)
+    outs = torch.stack(outs)
+    assert (outs == 0).any() and (outs > 0).any() and not torch.all((outs == 0) | (outs == 1))
 
 
 def test_spiking_readout_and_spike_count_loss():

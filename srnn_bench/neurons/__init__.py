@@ -54,8 +54,18 @@ def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
 
 
 def _relu(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, {"tau_m", "dt", "train_tau_m"})
-    return ReLUCell(size, dict(cfg["tau_m"]), dt=cfg.get("dt", 1.0), train_tau_m=cfg.get("train_tau_m", True))
+    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"})
+    return ReLUCell(
+        size,
+        tau_m=dict(cfg["tau_m"]),
+        tau_adp=dict(cfg["tau_adp"]),
+        b_j0=cfg["b_j0"],
+        beta=cfg["beta"],
+        dt=cfg.get("dt", 1.0),
+        train_tau_m=cfg.get("train_tau_m", True),
+        train_tau_adp=cfg.get("train_tau_adp", True),
+        u0=cfg.get("u0", "uniform"),
+    )
 
 
 _SRC_KEYS = {"alpha", "rho", "r", "r_s", "z", "z_hyp", "z_dep", "b_h_init", "b_h_max", "train_b_h", "sigma_noise",

@@ -98,9 +98,13 @@ class ALIFCell(nn.Module):
         self.tau_adp = nn.Parameter(init_time_constant(size, **tau_adp), requires_grad=train_tau_adp)
 
     spiking = True
-    state_macs_per_step = 5
-    """MACs of one neuron's state update per step (Yin Fig. 2a): eta decay, eta input,
-    threshold, membrane decay, membrane input. Used by :mod:`srnn_bench.metrics`."""
+
+    @property
+    def state_macs_per_step(self) -> int:
+        """MACs of one neuron's update per step (srnn_bench.metrics.cost.STATE_MACS, Yin Fig. 2a):
+        ALIF 3 (rho*eta, beta*eta, alpha*u), LIF (beta = 0) 1 (alpha*u); spike products are
+        conditional adds, (1 - alpha) is folded into the weights. Reproduces Yin Table 2 (README)."""
+        return 3 if self.beta != 0.0 else 1
 
     def init_state(self, batch: int, device=None, dtype=None) -> ALIFState:
         """Initial state (semantics.md §1): ``b = b_j0``, ``s = 0``, ``u`` per :data:`U0_SCHEMES`."""

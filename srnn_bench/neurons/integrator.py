@@ -32,8 +32,9 @@ class IntegratorCell(nn.Module):
     """Leaky integrator population with learnable per-neuron ``tau_m``."""
 
     spiking = False
-    state_macs_per_step = 2
-    """MACs per neuron per step: membrane decay and input scaling."""
+    state_macs_per_step = 1
+    """MACs per neuron per step: the membrane decay alpha*u; (1 - alpha) is folded into the weights
+    (srnn_bench.metrics.cost.STATE_MACS; reproduces Yin Table 2, README "Metrics")."""
 
     def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True) -> None:
         super().__init__()

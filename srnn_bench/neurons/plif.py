@@ -146,9 +146,10 @@ class PLIFCell(nn.Module):
 
     @property
     def state_macs_per_step(self) -> int:
-        """MACs per neuron per step: traditional 4 (Ponghiran eq. 10: n for the current, 3n for V);
-        v1/v2 8 (the authors' operation counter, ``8 * hidden_size`` per step for the gated update)."""
-        return 4 if self.variant == "traditional" else 8
+        """MACs per neuron per step (srnn_bench.metrics.cost.STATE_MACS): traditional 4 (Ponghiran
+        eq. 10: n for the current decay, 3n for the membrane / multi-bit output); v1/v2 5 ("gated_lif":
+        F*I and (1-F)*C of eqs 18/21, plus the same 3n)."""
+        return 4 if self.variant == "traditional" else 5
 
     # -- the EMA of the membrane range (eq. 22's b) ----------------------------------------------
     def range_b(self) -> torch.Tensor:
