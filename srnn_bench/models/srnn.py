@@ -181,7 +181,10 @@ class SRNN(nn.Module):
 
     # -- streaming: one step at a time -----------------------------------------------------------
     def init_state(self, batch: int, device=None, dtype=None) -> list[LayerState]:
-        """Initial state of every layer: forward stages, then (bidirectional) the backward stack."""
+        """Initial state of every layer: forward stages, then (bidirectional) the backward stack.
+        ``device`` / ``dtype`` default to those of the model's parameters."""
+        p = next(self.parameters())
+        device, dtype = device or p.device, dtype or p.dtype
         layers = self._stages + (list(self.layers_bwd) if self.bidirectional else [])
         return [layer.init_state(batch, device, dtype) for layer in layers]
 

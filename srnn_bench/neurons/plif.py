@@ -154,10 +154,10 @@ class PLIFCell(nn.Module):
     # -- the EMA of the membrane range (eq. 22's b) ----------------------------------------------
     def range_b(self) -> torch.Tensor:
         """Bias-corrected EMA of max |V| (``b_init`` before the first training step)."""
-        if self.ema_steps.item() == 0:
-            return torch.tensor(self.b_init, device=self.ema_steps.device)
-        corr = 1.0 - (1.0 - self.ema_momentum) ** self.ema_steps
-        return torch.maximum((self.ema_max_biased / corr).abs(), (self.ema_min_biased / corr).abs())
+        steps = self.ema_steps.clamp_min(1)
+        corr = 1.0 - (1.0 - self.ema_momentum) ** steps
+        b = torch.maximum((self.ema_max_biased / corr).abs(), (self.ema_min_biased / corr).abs())
+        return torch.where(self.ema_steps > 0, b, torch.full_like(b, self.b_init))
 
     @torch.no_grad()
     def update_range(self, v: torch.Tensor) -> None:
