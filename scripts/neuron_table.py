@@ -54,7 +54,21 @@ def _row(run_dir: Path) -> dict:
     epochs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
     train_s = sum(e.get("train_time_s", 0.0) for e in epochs)
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-    return {"neuron": m.get("neuron", run_dir.name), "metrics": m, "train_s": train_s, "cfg": cfg}
+    env_file = run_dir / "env.json"
+    env = json.loads(env_file.read_text()) if env_file.is_file() else {}
+    return {"neuron": m.get("neuron", run_dir.name), "metrics": m, "train_s": train_s, "cfg": cfg, "env": env}
+
+
+def _commit(env: dict) -> str:
+    git = env.get("git") or {}
+    sha = str(git.get("commit", "unknown"))[:7]
+    return sha + (" (dirty tree)" if git.get("dirty") else "")
+
+
+def _hardware(env: dict) -> str:
+    if env.get("cuda"):
+        return f"CUDA {env['cuda']}"
+    return f"CPU ({env.get('cpu_count', '?')} cores, {env.get('torch_threads', '?')} torch thread(s))" if env else "unknown"
 
 
 def build_table(runs: Path, out: Path, neurons: list[str]) -> str:
@@ -72,6 +86,8 @@ def build_table(runs: Path, out: Path, neurons: list[str]) -> str:
             f"{tr['seed']}, {tr.get('num_threads') or 'default'} thread(s), hidden {model['hidden']}, readout "
             f"{model['readout']['kind']}, loss {tr['loss']}, surrogate {c['surrogate']['name']}, "
             f"training sequences {ds.get('limit_train') or 'all'}, device {tr['device']}.",
+            "Code: " + ", ".join(sorted({_commit(r["env"]) for r in ok})) + "; hardware: "
+            + ", ".join(sorted({_hardware(r["env"]) for r in ok})) + ".",
             "Times are wall-clock on a shared machine (contended): compare them only within this table.",
             "",
             "| neuron | test acc | best-val test acc | activity (firing rate) | train time (s) | parameters |",
