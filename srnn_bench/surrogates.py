@@ -9,6 +9,9 @@ Each surrogate is a small frozen dataclass holding its hyper-parameters, with
 
 * ``derivative(x)``  — the documented formula, usable on any tensor; the tests
   compare the backward pass against it in float64;
+* ``primitive(x)``   — a closed-form antiderivative ``gamma * F(x)`` with ``F' = f`` (every surrogate
+  here has one); the tests check the backward against its central finite difference in float64
+  (the surrogate contract test of SpikingJelly);
 * ``__call__(x)``    — the spike function with that backward (an
   ``autograd.Function``); it keeps the input dtype (bf16, float32, float64).
 
@@ -29,6 +32,11 @@ SQRT_2PI = math.sqrt(2.0 * math.pi)
 def gaussian_pdf(x: torch.Tensor, mu: float, sigma: float) -> torch.Tensor:
     """Normalised Gaussian density N(x; mu, sigma)."""
     return torch.exp(-((x - mu) ** 2) / (2.0 * sigma**2)) / (SQRT_2PI * sigma)
+
+
+def gaussian_cdf(x: torch.Tensor, mu: float, sigma: float) -> torch.Tensor:
+    """Gaussian distribution function Phi(x; mu, sigma), the primitive of :func:`gaussian_pdf`."""
+    return 0.5 * (1.0 + torch.erf((x - mu) / (sigma * math.sqrt(2.0))))
 
 
 class _SpikeFn(torch.autograd.Function):
@@ -55,6 +63,10 @@ class Surrogate:
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        """``gamma * F(x)`` with ``dF/dx = f(x)`` (up to a constant)."""
+        raise NotImplementedError
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return _SpikeFn.apply(x, self)
 
@@ -79,6 +91,7 @@ class MultiGaussian(Surrogate):
 
     Defaults sigma = 0.5, h = 0.15, s = 6 and gamma = 0.5 are the paper's and the
     authors' code's values. Golden (semantics.md): gamma*f(0) = 0.439112.
+    Primitive: (1+h) Phi(x; 0, sigma) - h Phi(x; sigma, s sigma) - h Phi(x; -sigma, s sigma).
     """
 
     gamma: float = 0.5
@@ -97,10 +110,21 @@ class MultiGaussian(Surrogate):
         )
         return self.gamma * f
 
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        wide = self.s * self.sigma
+        F = (
+            (1.0 + self.h) * gaussian_cdf(x, 0.0, self.sigma)
+            - self.h * gaussian_cdf(x, self.sigma, wide)
+            - self.h * gaussian_cdf(x, -self.sigma, wide)
+        )
+        return self.gamma * F
+
 
 @dataclass(frozen=True)
 class Gaussian(Surrogate):
-    """Gaussian surrogate, Yin et al. 2021 Methods: f(x) = N(x; 0, sigma_G), sigma_G = 0.5."""
+    """Gaussian surrogate, Yin et al. 2021 Methods (after Neftci et al. 2019): f(x) = N(x; 0, sigma_G),
+    sigma_G = 0.5, scaled by gamma = 0.5 as in the authors' code. Primitive: Phi(x; 0, sigma_G).
+    Golden (semantics.md): gamma*f(0) = 0.398942, gamma*f(+-0.5) = 0.241971."""
 
     gamma: float = 0.5
     sigma: float = 0.5
@@ -109,10 +133,15 @@ class Gaussian(Surrogate):
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         return self.gamma * gaussian_pdf(x, 0.0, self.sigma)
 
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * gaussian_cdf(x, 0.0, self.sigma)
+
 
 @dataclass(frozen=True)
 class Linear(Surrogate):
-    """Linear (triangle) surrogate, Yin et al. 2021 Methods: f(x) = ReLU(1 - alpha |x|), alpha = 1."""
+    """Linear (triangle) surrogate, Yin et al. 2021 Methods (Bellec et al. 2018 form):
+    f(x) = ReLU(1 - alpha |x|), alpha = 1, gamma = 0.5 (authors' code).
+    Primitive: sign(x) (a - alpha a^2 / 2) with a = min(|x|, 1/alpha)."""
 
     gamma: float = 0.5
     alpha: float = 1.0
@@ -121,10 +150,16 @@ class Linear(Surrogate):
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         return self.gamma * torch.relu(1.0 - self.alpha * x.abs())
 
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        a = torch.clamp(x.abs(), max=1.0 / self.alpha)  # F(x) = sign(x) (|x| - alpha x^2 / 2), flat beyond 1/alpha
+        return self.gamma * torch.sign(x) * (a - 0.5 * self.alpha * a * a)
+
 
 @dataclass(frozen=True)
 class SLayer(Surrogate):
-    """SLAYER exponential surrogate, Yin et al. 2021 Methods: f(x) = exp(-alpha |x|), alpha = 5."""
+    """SLAYER exponential surrogate (Shrestha & Orchard 2018), as in Yin et al. 2021 Methods:
+    f(x) = exp(-alpha |x|), alpha = 5, gamma = 0.5 (authors' code).
+    Primitive: sign(x) (1 - exp(-alpha |x|)) / alpha."""
 
     gamma: float = 0.5
     alpha: float = 5.0
@@ -132,6 +167,9 @@ class SLayer(Surrogate):
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         return self.gamma * torch.exp(-self.alpha * x.abs())
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * torch.sign(x) * (1.0 - torch.exp(-self.alpha * x.abs())) / self.alpha
 
 
 @dataclass(frozen=True)
@@ -148,10 +186,14 @@ class ATan(Surrogate):
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         return self.gamma * (self.alpha / 2.0) / (1.0 + (math.pi / 2.0 * self.alpha * x) ** 2)
 
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * (torch.atan(math.pi / 2.0 * self.alpha * x) / math.pi + 0.5)
+
 
 @dataclass(frozen=True)
 class FastSigmoid(Surrogate):
-    """Fast-sigmoid surrogate, Zenke & Ganguli 2018 (SuperSpike): f(x) = 1 / (1 + slope |x|)^2."""
+    """Fast-sigmoid surrogate, Zenke & Ganguli 2018 (SuperSpike; snnTorch ``fast_sigmoid``):
+    f(x) = 1 / (1 + slope |x|)^2, slope 25. Primitive: x / (1 + slope |x|)."""
 
     gamma: float = 1.0
     slope: float = 25.0
@@ -160,10 +202,14 @@ class FastSigmoid(Surrogate):
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         return self.gamma / (1.0 + self.slope * x.abs()) ** 2
 
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * x / (1.0 + self.slope * x.abs())
+
 
 @dataclass(frozen=True)
 class StraightThrough(Surrogate):
-    """Straight-through estimator (Bengio et al. 2013): f(x) = 1 for |x| <= width/2, else 0."""
+    """Straight-through estimator (Bengio et al. 2013; the rectangular/"boxcar" surrogate):
+    f(x) = 1 for |x| <= width/2, else 0. Primitive: clamp(x, -width/2, width/2)."""
 
     gamma: float = 1.0
     width: float = 2.0
@@ -171,6 +217,9 @@ class StraightThrough(Surrogate):
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         return self.gamma * (x.abs() <= self.width / 2.0).to(x.dtype)
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * torch.clamp(x, -self.width / 2.0, self.width / 2.0)
 
 
 SURROGATES: dict[str, type[Surrogate]] = {

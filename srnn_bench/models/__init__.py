@@ -1,8 +1,13 @@
-"""Network topologies. ``build_model(model_cfg, n_in, n_classes, neuron_cfg, surrogate)``."""
+"""Network topologies. ``build_model(model_cfg, n_in, n_classes, neuron, surrogate)``.
+
+There is one topology, ``srnn`` (Yin et al. Figure 1b / S2a), for every ``neuron=`` choice — spiking,
+ReLU, SRC, PLIF and the LSTM/GRU/RNN baselines: each cell declares the synapses it needs (gate
+multiplicity, recurrent input form, BatchNorm), so no neuron-specific model class is required.
+"""
 
 from __future__ import annotations
 
-from .srnn import SRNN, ModelOutput, Synapses
+from .srnn import READOUTS, SRNN, ModelOutput, Synapses
 
 MODELS = ("srnn",)
 
@@ -20,8 +25,9 @@ def build_model(cfg, n_in: int, n_classes: int, neuron, surrogate):
             readout=cfg["readout"],
             layer_overrides=list(cfg.get("layer_overrides") or []),
             bias=cfg.get("bias", True),
+            bidirectional=bool(cfg.get("bidirectional", False)),
         )
     raise ValueError(f"unknown model '{name}'; valid choices: {', '.join(MODELS)}")
 
 
-__all__ = ["MODELS", "SRNN", "ModelOutput", "Synapses", "build_model"]
+__all__ = ["MODELS", "READOUTS", "SRNN", "ModelOutput", "Synapses", "build_model"]

@@ -4,6 +4,13 @@ The cell holds the neuron dynamics as a pure step function (``srnn_bench.neurons
 computes the synaptic current ``I_t = W_in x_t + W_rec y_{t-1} (+ bias)`` (Yin et al. 2021, Methods)
 and iterates over time. Tensors are time-first: [T, B, F].
 
+The cell's optional attributes shape the synapses (see ``srnn_bench.neurons``): ``gates`` widens both
+projections to ``gates * N`` (LSTM 4, GRU 3, gated PLIF 2); ``recurrent_input = "concat"`` hands the
+cell ``[W_in x, W_rec y]`` instead of their sum (GRU); ``ff_norm`` puts a BatchNorm (no bias in
+``W_in``) on the feed-forward projection, with statistics over all T x B frames of the batch
+(Ponghiran & Roy's code; in ``step`` it normalises over the batch of that one step in training mode,
+and with the running statistics in evaluation mode — the streaming use).
+
 Initialisation follows Yin et al. (Methods, "Network initialization"): feed-forward weights
 Xavier-uniform, recurrent weights orthogonal, biases zero.
 """
@@ -26,27 +33,50 @@ class SpikingLayer(nn.Module):
 
     def __init__(self, n_in: int, cell: nn.Module, recurrent: bool = True, bias: bool = True) -> None:
         super().__init__()
+        gates = int(getattr(cell, "gates", 1))
         self.n_in, self.size, self.recurrent = n_in, cell.size, recurrent
+        self.concat = getattr(cell, "recurrent_input", "sum") == "concat"
         self.cell = cell
-        self.w_in = nn.Linear(n_in, cell.size, bias=bias)
+        norm = bool(getattr(cell, "ff_norm", False))
+        bias = bias and not norm
+        self.w_in = nn.Linear(n_in, gates * cell.size, bias=bias)
         nn.init.xavier_uniform_(self.w_in.weight)
         if bias:
             nn.init.zeros_(self.w_in.bias)
+        self.norm = nn.BatchNorm1d(gates * cell.size, momentum=getattr(cell, "bn_momentum", 0.1)) if norm else None
         self.w_rec = None
         if recurrent:
-            self.w_rec = nn.Linear(cell.size, cell.size, bias=False)
+            self.w_rec = nn.Linear(cell.size, gates * cell.size, bias=False)
             nn.init.orthogonal_(self.w_rec.weight)
 
     def init_state(self, batch: int, device=None, dtype=None) -> LayerState:
         cell_state = self.cell.init_state(batch, device, dtype)
         return LayerState(cell_state, torch.zeros_like(cell_state[0]))
 
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """Feed-forward current ``W_in x`` (+ BatchNorm over all leading dims) for [..., n_in]."""
+        i_ff = self.w_in(x)
+        if self.norm is not None:
+            flat = i_ff.reshape(-1, i_ff.shape[-1])
+            if self.norm.training and flat.shape[0] < 2:
+                raise ValueError(
+                    "BatchNorm (neuron ff_norm) needs more than one frame (T x B > 1) in training mode; "
+                    "use a larger batch or model.eval()"
+                )
+            i_ff = self.norm(flat).reshape(i_ff.shape)
+        return i_ff
+
     def step(self, x_t: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
         """One time step: ``x_t`` [B, n_in] -> output [B, N]."""
-        return self._step_projected(self.w_in(x_t), state)
+        return self._step_projected(self.project(x_t), state)
 
     def _step_projected(self, i_ff: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
-        i_t = i_ff if self.w_rec is None else i_ff + self.w_rec(state.out)
+        if self.w_rec is None:
+            i_t = torch.cat([i_ff, torch.zeros_like(i_ff)], -1) if self.concat else i_ff
+        elif self.concat:
+            i_t = torch.cat([i_ff, self.w_rec(state.out)], -1)
+        else:
+            i_t = i_ff + self.w_rec(state.out)
         out, cell_state = self.cell(i_t, state.cell)
         return out, LayerState(cell_state, out)
 
@@ -60,7 +90,7 @@ class SpikingLayer(nn.Module):
         """
         if state is None:
             state = self.init_state(x.shape[1], x.device, x.dtype)
-        i_ff = self.w_in(x)
+        i_ff = self.project(x)
         outs, mems = [], []
         for t in range(x.shape[0]):
             out, state = self._step_projected(i_ff[t], state)

@@ -1,9 +1,26 @@
-"""The spiking recurrent network of Yin et al. 2021 (Figure 1b): input -> stacked (A)LIF layers,
-each dense or recurrent -> readout (non-spiking leaky integrator, or spiking ALIF neurons).
+"""The spiking recurrent network of Yin et al. 2021 (Figure 1b): input -> stacked layers, each dense or
+recurrent -> readout. One class serves every ``neuron=`` choice: the cell declares the synapses it needs
+(``gates``, ``recurrent_input``, ``recurrent_synapses``, ``ff_norm``; see ``srnn_bench.neurons``), so
+``neuron=lstm`` with the default ``model=srnn`` is a stacked LSTM with the same readout and trainer.
+
+Readouts (``model.readout.kind``):
+
+- ``integrator`` — non-spiking leaky integrator, ``u_o = alpha_o u_o + (1 - alpha_o) W_o y_t`` (Yin Methods);
+- ``spiking``    — a population of the hidden neuron type (ALIF outputs: ECG; with
+  ``trainer.loss=spike_count`` the spike-count readout of (P)S-MNIST); ``output`` is its membrane;
+- ``linear``     — ``W_o y_t + b`` per step (Ponghiran & Roy's fully connected output, RNN baselines);
+- ``population`` — De Geeter et al. Sec. 4.2: a final layer of ``group * C`` neurons of the hidden type
+  (activity ``layer{L}``), connected by FROZEN weights (+``w_pos`` from its own group of ``group``
+  neurons, ``w_neg`` from all others; +1 / -0.1) to C leaky integrators ``u = alpha u + I`` (alpha 0.99).
+
+``model.bidirectional=true`` (Yin Figure S2a, TIMIT): a forward and a backward stack of the hidden
+layers read the sequence in both directions; the mean of their top outputs drives the readout.
+A bidirectional network cannot stream (its backward half needs the future), so its ``step`` raises.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -11,9 +28,13 @@ import torch
 from omegaconf import OmegaConf
 from torch import nn
 
-from ..neurons import IntegratorCell, build_cell
+from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
 from ..surrogates import Surrogate
 from .layers import LayerState, SpikingLayer
+
+log = logging.getLogger(__name__)
+
+READOUTS = ("integrator", "spiking", "linear", "population")
 
 
 class ModelOutput(NamedTuple):
@@ -41,17 +62,25 @@ def _merge(base: Mapping, override: Mapping | None) -> dict:
     return OmegaConf.to_container(merged, resolve=True)
 
 
+def _layer(n_in: int, cell: nn.Module, requested: bool, bias: bool, name: str) -> SpikingLayer:
+    fixed = getattr(cell, "recurrent_synapses", None)
+    if fixed is not None and bool(fixed) != bool(requested):
+        log.warning("%s: this neuron is %s by definition; model.recurrent=%s ignored for it",
+                    name, "recurrent" if fixed else "feed-forward", requested)
+    return SpikingLayer(n_in, cell, recurrent=bool(requested if fixed is None else fixed), bias=bias)
+
+
 class SRNN(nn.Module):
-    """Stacked spiking layers and a readout.
+    """Stacked layers and a readout.
 
     Args:
         n_in, n_classes: input features and output classes.
         hidden: sizes of the hidden layers.
         recurrent: one bool per hidden layer (or one for all): recurrent or dense.
         neuron: the ``neuron=`` config; ``layer_overrides[i]`` is merged into it for hidden layer i
-            (e.g. per-layer time constants of Table S1).
-        readout: ``{"kind": "integrator" | "spiking", "tau_m": {...}}``; a spiking readout uses the
-            neuron config (ALIF outputs, the ECG model).
+            (per-layer time constants of Table S1, or any other neuron key).
+        readout: ``{"kind": one of READOUTS, ...}`` (see the module docstring).
+        bidirectional: forward + backward stacks, mean-merged (Yin Figure S2a).
     """
 
     def __init__(
@@ -65,6 +94,7 @@ class SRNN(nn.Module):
         readout: Mapping,
         layer_overrides: list[Mapping] | None = None,
         bias: bool = True,
+        bidirectional: bool = False,
     ) -> None:
         super().__init__()
         hidden = list(hidden)
@@ -77,47 +107,94 @@ class SRNN(nn.Module):
         if len(overrides) > len(hidden):
             raise ValueError(f"model.layer_overrides has {len(overrides)} entries for {len(hidden)} layers")
         overrides += [{}] * (len(hidden) - len(overrides))
+        self.bidirectional = bool(bidirectional)
 
-        self.layers = nn.ModuleList()
-        n_prev = n_in
-        for size, is_rec, over in zip(hidden, rec, overrides):
-            cell = build_cell(_merge(neuron, over), int(size), surrogate)
-            self.layers.append(SpikingLayer(n_prev, cell, recurrent=bool(is_rec), bias=bias))
-            n_prev = int(size)
+        def stack() -> nn.ModuleList:
+            layers, n_prev = nn.ModuleList(), n_in
+            for i, (size, is_rec, over) in enumerate(zip(hidden, rec, overrides)):
+                cell = build_cell(_merge(neuron, over), int(size), surrogate)
+                layers.append(_layer(n_prev, cell, is_rec, bias, f"layer{i}"))
+                n_prev = int(size)
+            return layers
+
+        self.layers = stack()
+        self.layers_bwd = stack() if self.bidirectional else None
+        n_prev = int(hidden[-1])
 
         self.readout_kind = readout["kind"]
+        self.final = None  # the population readout's final layer of group * C neurons
         if self.readout_kind == "integrator":
             cell = IntegratorCell(n_classes, dict(readout["tau_m"]), train_tau_m=readout.get("train_tau_m", True))
         elif self.readout_kind == "spiking":
             cell = build_cell(_merge(neuron, readout.get("neuron")), n_classes, surrogate)
+        elif self.readout_kind == "linear":
+            cell = IdentityCell(n_classes)
+        elif self.readout_kind == "population":
+            group = int(readout.get("group", 10))
+            if group < 1:
+                raise ValueError(f"model.readout.group must be >= 1, got {group}")
+            final_cell = build_cell(_merge(neuron, readout.get("neuron")), group * n_classes, surrogate)
+            self.final = SpikingLayer(n_prev, final_cell, recurrent=False, bias=bias)
+            n_prev = group * n_classes
+            cell = LeakySumCell(n_classes, float(readout.get("alpha", 0.99)))
         else:
-            raise ValueError(f"unknown model.readout.kind '{self.readout_kind}'; valid choices: integrator, spiking")
-        self.readout = SpikingLayer(n_prev, cell, recurrent=False, bias=bias)
+            raise ValueError(f"unknown model.readout.kind '{self.readout_kind}'; valid choices: {', '.join(READOUTS)}")
+        self.readout = SpikingLayer(n_prev, cell, recurrent=False, bias=bias and self.readout_kind != "population")
+        if self.readout_kind == "population":
+            w = torch.full((n_classes, n_prev), float(readout.get("w_neg", -0.1)))
+            for c in range(n_classes):
+                w[c, c * group : (c + 1) * group] = float(readout.get("w_pos", 1.0))
+            self.readout.w_in.weight.data.copy_(w)
+            self.readout.w_in.weight.requires_grad_(False)  # frozen (Sec. 4.2)
+
+    @property
+    def _stages(self) -> list[SpikingLayer]:
+        """Layers that run in the forward direction, in order (hidden, final population, readout)."""
+        return [*self.layers, *([self.final] if self.final is not None else []), self.readout]
 
     # -- whole sequences -------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor) -> ModelOutput:
-        """``x`` [T, B, n_in] -> :class:`ModelOutput`."""
+    def forward(self, x: torch.Tensor, state: list[LayerState] | None = None) -> ModelOutput:
+        """``x`` [T, B, n_in] -> :class:`ModelOutput`; ``state`` as from :meth:`init_state` (optional)."""
+        n = len(self.layers)
+        if state is None:
+            state = [None] * (len(self._stages) + (n if self.bidirectional else 0))
         activity = {}
         h = x
         for i, layer in enumerate(self.layers):
-            h, _, _ = layer(h)
+            h, _, _ = layer(h, state[i])
             activity[f"layer{i}"] = h
+        if self.bidirectional:
+            hb = x.flip(0)
+            for i, layer in enumerate(self.layers_bwd):
+                hb, _, _ = layer(hb, state[len(self._stages) + i])
+                activity[f"layer{i}_bwd"] = hb.flip(0)
+            h = 0.5 * (h + hb.flip(0))  # Figure S2a: mean of the two directions
+        if self.final is not None:
+            h, _, _ = self.final(h, state[n])
+            activity[f"layer{n}"] = h
         if self.readout_kind == "spiking":
-            spikes, mem, _ = self.readout(h, record_membrane=True)
+            spikes, mem, _ = self.readout(h, state[len(self._stages) - 1], record_membrane=True)
             activity["readout"] = spikes
             return ModelOutput(mem, activity)
-        out, _, _ = self.readout(h)
+        out, _, _ = self.readout(h, state[len(self._stages) - 1])
         return ModelOutput(out, activity)
 
     # -- streaming: one step at a time -----------------------------------------------------------
     def init_state(self, batch: int, device=None, dtype=None) -> list[LayerState]:
-        return [layer.init_state(batch, device, dtype) for layer in (*self.layers, self.readout)]
+        """Initial state of every layer: forward stages, then (bidirectional) the backward stack.
+        ``device`` / ``dtype`` default to those of the model's parameters."""
+        p = next(self.parameters())
+        device, dtype = device or p.device, dtype or p.dtype
+        layers = self._stages + (list(self.layers_bwd) if self.bidirectional else [])
+        return [layer.init_state(batch, device, dtype) for layer in layers]
 
     def step(self, x_t: torch.Tensor, state: list[LayerState]) -> tuple[torch.Tensor, list[LayerState]]:
         """One time step for online use: ``x_t`` [B, n_in] -> (readout value [B, C], new state)."""
+        if self.bidirectional:
+            raise ValueError("model.bidirectional=true cannot stream: its backward half needs the whole sequence")
         new_state = []
         h = x_t
-        for layer, s in zip((*self.layers, self.readout), state):
+        for layer, s in zip(self._stages, state):
             h, s = layer.step(h, s)
             new_state.append(s)
         if self.readout_kind == "spiking":
@@ -126,19 +203,29 @@ class SRNN(nn.Module):
 
     # -- structure, for metrics ------------------------------------------------------------------
     def synapses(self) -> list[Synapses]:
-        """Every projection with its fan-out per source neuron (input, recurrent and onward)."""
+        """Every projection with its fan-out per source neuron (gate multiplicity included)."""
         syn = []
-        layers = list(self.layers) + [self.readout]
-        sources = ["input"] + [f"layer{i}" for i in range(len(self.layers))]
-        for src, layer in zip(sources, layers):
-            syn.append(Synapses(src, layer.size))
-        for i, layer in enumerate(self.layers):
-            if layer.recurrent:
-                syn.append(Synapses(f"layer{i}", layer.size))
+        n = len(self.layers)
+        stacks = [("", self.layers)] + ([("_bwd", self.layers_bwd)] if self.bidirectional else [])
+        for suffix, layers in stacks:
+            sources = ["input"] + [f"layer{i}{suffix}" for i in range(n - 1)]
+            for i, (src, layer) in enumerate(zip(sources, layers)):
+                syn.append(Synapses(src, layer.w_in.out_features))
+                if layer.w_rec is not None:
+                    syn.append(Synapses(f"layer{i}{suffix}", layer.w_rec.out_features))
+        top = [f"layer{n - 1}{suffix}" for suffix, _ in stacks]  # bidirectional: both feed the mean
+        nxt = self.final if self.final is not None else self.readout
+        syn += [Synapses(src, nxt.w_in.out_features) for src in top]
+        if self.final is not None:
+            syn.append(Synapses(f"layer{n}", self.readout.w_in.out_features))
         return syn
 
     def populations(self) -> dict[str, nn.Module]:
-        """name -> cell, for every population (hidden layers and the readout)."""
+        """name -> cell, for every population (hidden layers, final population, readout)."""
         pops = {f"layer{i}": layer.cell for i, layer in enumerate(self.layers)}
+        if self.bidirectional:
+            pops.update({f"layer{i}_bwd": layer.cell for i, layer in enumerate(self.layers_bwd)})
+        if self.final is not None:
+            pops[f"layer{len(self.layers)}"] = self.final.cell
         pops["readout"] = self.readout.cell
         return pops

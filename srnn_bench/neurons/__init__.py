@@ -2,7 +2,18 @@
 
 ``build_cell(neuron_cfg, size, surrogate)`` turns a ``neuron=`` config into a cell. A cell has
 ``size``, ``spiking`` (binary outputs?), ``state_macs_per_step``, ``init_state(batch, device, dtype)``
-and ``forward(i_t, state) -> (output_t, state)``.
+and ``forward(i_t, state) -> (output_t, state)``. Optional attributes tell the layer how to build the
+synapses in front of the cell (defaults in brackets):
+
+- ``gates`` [1]: the input projection is ``gates * size`` wide (LSTM 4, GRU 3, gated PLIF 2);
+- ``recurrent_input`` ["sum"]: ``I = W x + U y_prev``; ``"concat"`` hands ``[W x, U y_prev]`` (GRU);
+- ``recurrent_synapses`` [None]: None follows ``model.recurrent``; True/False is fixed by the model's
+  definition (LSTM/GRU/RNN and PLIF v2 recurrent, PLIF v1/traditional not);
+- ``ff_norm`` [False]: BatchNorm on ``W x`` over all T x B frames (Ponghiran & Roy), no bias;
+- ``sparse_output`` [False]: non-binary outputs that are exactly zero most of the time.
+
+Choices (``neuron=``): alif, lif (Yin et al. 2021), relu (Yin's non-spiking "ReLU SRNN"), src (De
+Geeter et al.), plif_v1, plif_v2, plif_traditional (Ponghiran & Roy 2022), lstm, gru, rnn.
 """
 
 from __future__ import annotations
@@ -12,11 +23,22 @@ from collections.abc import Callable, Mapping
 from torch import nn
 
 from ..surrogates import Surrogate
-from .alif import ALIFCell, ALIFState, alif_step
+from .alif import U0_SCHEMES, ALIFCell, ALIFState, alif_step
+from .conventional import GRUCell, IdentityCell, LSTMCell, RNNCell
 from .integrator import IntegratorCell, LIState, li_step
+from .plif import PLIFCell, PLIFState, plif_step, quantize
+from .relu import ReLUCell, ReLUState, relu_step
+from .src import LeakySumCell, SRCCell, SRCState, src_step
+
+
+def _check_keys(cfg: Mapping, allowed: set[str]) -> None:
+    unknown = set(cfg) - allowed - {"name", "backend"}
+    if unknown:
+        raise ValueError(f"neuron '{cfg['name']}' has no key(s) {sorted(unknown)}; valid keys: {sorted(allowed)}")
 
 
 def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
+    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"})
     return ALIFCell(
         size,
         surrogate,
@@ -31,9 +53,61 @@ def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
     )
 
 
+def _relu(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
+    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"})
+    return ReLUCell(
+        size,
+        tau_m=dict(cfg["tau_m"]),
+        tau_adp=dict(cfg["tau_adp"]),
+        b_j0=cfg["b_j0"],
+        beta=cfg["beta"],
+        dt=cfg.get("dt", 1.0),
+        train_tau_m=cfg.get("train_tau_m", True),
+        train_tau_adp=cfg.get("train_tau_adp", True),
+        u0=cfg.get("u0", "uniform"),
+    )
+
+
+_SRC_KEYS = {"alpha", "rho", "r", "r_s", "z", "z_hyp", "z_dep", "b_h_init", "b_h_max", "train_b_h", "sigma_noise",
+             "relu_bypass", "detach_recurrence"}
+
+
+def _src(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
+    _check_keys(cfg, _SRC_KEYS)
+    return SRCCell(size, **{k: cfg[k] for k in _SRC_KEYS if k in cfg})
+
+
+_PLIF_KEYS = {"n_bits", "threshold_k", "quantizer", "dropout", "ema_momentum", "bn_momentum", "b_init", "tau_init",
+              "train_tau"}
+
+
+def _plif(variant: str) -> Callable[[Mapping, int, Surrogate], nn.Module]:
+    def build(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
+        _check_keys(cfg, _PLIF_KEYS)
+        return PLIFCell(size, variant=variant, **{k: cfg[k] for k in _PLIF_KEYS if k in cfg})
+
+    return build
+
+
+def _conventional(cls) -> Callable[[Mapping, int, Surrogate], nn.Module]:
+    def build(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
+        _check_keys(cfg, set())
+        return cls(size)
+
+    return build
+
+
 CELLS: dict[str, Callable[[Mapping, int, Surrogate], nn.Module]] = {
     "alif": _alif,
     "lif": _alif,  # Yin's LIF is ALIF with beta = 0 (configs/neuron/lif.yaml)
+    "relu": _relu,
+    "src": _src,
+    "plif_v1": _plif("v1"),
+    "plif_v2": _plif("v2"),
+    "plif_traditional": _plif("traditional"),
+    "lstm": _conventional(LSTMCell),
+    "gru": _conventional(GRUCell),
+    "rnn": _conventional(RNNCell),
 }
 
 
@@ -48,9 +122,25 @@ __all__ = [
     "ALIFCell",
     "ALIFState",
     "CELLS",
+    "GRUCell",
+    "IdentityCell",
     "IntegratorCell",
     "LIState",
+    "LSTMCell",
+    "LeakySumCell",
+    "PLIFCell",
+    "PLIFState",
+    "RNNCell",
+    "ReLUCell",
+    "ReLUState",
+    "SRCCell",
+    "SRCState",
+    "U0_SCHEMES",
     "alif_step",
     "build_cell",
     "li_step",
+    "plif_step",
+    "quantize",
+    "relu_step",
+    "src_step",
 ]

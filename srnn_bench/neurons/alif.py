@@ -24,6 +24,11 @@ from ..surrogates import Surrogate
 from .time_constants import init_time_constant
 
 
+U0_SCHEMES = ("zero", "uniform", "uniform_unit")
+"""Initial membrane (semantics.md §1): ``zero``; ``uniform`` = U[0, b_j0) (ECG, PS-MNIST scripts);
+``uniform_unit`` = U[0, 1) (SHD script). ``b`` always starts at ``b_j0`` and ``s`` at 0."""
+
+
 class ALIFState(NamedTuple):
     """State of a layer of ALIF neurons, each of shape [B, N]."""
 
@@ -81,8 +86,12 @@ class ALIFCell(nn.Module):
         u0: str = "uniform",
     ) -> None:
         super().__init__()
-        if u0 not in ("zero", "uniform"):
-            raise ValueError(f"neuron.u0 must be 'zero' or 'uniform', got '{u0}'")
+        if u0 not in U0_SCHEMES:
+            raise ValueError(f"neuron.u0 must be one of {', '.join(U0_SCHEMES)}; got '{u0}'")
+        if not float(b_j0) >= 0 or not float(beta) >= 0:
+            raise ValueError(f"neuron.b_j0 and neuron.beta must be >= 0, got b_j0={b_j0}, beta={beta}")
+        if not float(dt) > 0:
+            raise ValueError(f"neuron.dt must be > 0, got {dt}")
         self.size, self.spike_fn = size, spike_fn
         self.b_j0, self.beta, self.dt, self.u0 = float(b_j0), float(beta), float(dt), u0
         self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
@@ -98,12 +107,14 @@ class ALIFCell(nn.Module):
         return 3 if self.beta != 0.0 else 1
 
     def init_state(self, batch: int, device=None, dtype=None) -> ALIFState:
-        """Initial state (semantics.md §1): ``b = b_j0``, ``s = 0``, ``u`` zero or U[0, b_j0)."""
+        """Initial state (semantics.md §1): ``b = b_j0``, ``s = 0``, ``u`` per :data:`U0_SCHEMES`."""
         shape = (batch, self.size)
         dtype = dtype or self.tau_m.dtype
         device = device or self.tau_m.device
         if self.u0 == "uniform":
             u = torch.rand(shape, device=device, dtype=dtype) * self.b_j0
+        elif self.u0 == "uniform_unit":
+            u = torch.rand(shape, device=device, dtype=dtype)
         else:
             u = torch.zeros(shape, device=device, dtype=dtype)
         b = torch.full(shape, self.b_j0, device=device, dtype=dtype)
