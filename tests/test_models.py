@@ -120,6 +120,8 @@ def test_tau_init_and_per_layer_overrides(init):
     model = make(
         "alif",
         f"neuron.tau_m.init={init}",
+        "neuron.tau_m.mean=20.0",
+        "neuron.tau_m.std=5.0",
         "+model.layer_overrides=[{tau_m: {init: constant, mean: 7.0, std: 0.0}, b_j0: 0.1, beta: 0.0}]",
         hidden="[300,200]",
     )

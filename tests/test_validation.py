@@ -49,7 +49,7 @@ BAD = [
     ("+neuron.tau_m_std=-1", "neuron.tau_m_std must be >= 0"),
     ("model.recurrent=[true]", "model.recurrent has 1 entries for 2 hidden layers"),
     # the `name` fields: a config whose file picks an unregistered option
-    ("neuron.name=izhikevich", "unknown neuron 'izhikevich' (neuron.name); valid choices: alif, lif"),
+    ("neuron.name=izhikevich", "unknown neuron 'izhikevich' (neuron.name); valid choices: alif, gru, lif, lstm"),
     ("surrogate.name=sigmoid", "unknown surrogate 'sigmoid' (surrogate.name); valid choices:"),
     ("dataset.name=shd9", "unknown dataset 'shd9' (dataset.name); valid choices:"),
     ("model.readout.kind=lstm", "unknown model.readout.kind 'lstm'; valid choices: integrator, spiking"),
@@ -140,7 +140,7 @@ def test_fitting_encoder_and_loss_pass(run_cfg, tmp_path):
         (["trainer.epoch=3"], "unknown key 'trainer.epoch'; valid keys of trainer: batch_size"),
         (["dataset.path=x.npz"], "unknown key 'dataset.path'; valid keys of dataset:"),  # mnist1d has no path
         (["trainer.lrr=0.1,0.2", "--multirun"], "unknown key 'trainer.lrr'"),
-        (["model.readout.tau=3"], "unknown key 'model.readout.tau'; valid keys of model.readout: kind, tau_m, train_tau_m"),
+        (["model.readout.tau=3"], "unknown key 'model.readout.tau'; valid keys of model.readout: alpha, group, kind, tau_m, train_tau_m"),
         (["nosuch.key=1"], "unknown key 'nosuch.key'; valid top-level keys:"),
         (["dataset=npz", "dataset.path=x.npz"], None),
         (["dataset=npz,mnist1d", "dataset.path=x.npz", "-m"], None),  # first sweep value picks the group
