@@ -33,7 +33,7 @@ from .surrogates import build_surrogate
 from .training import Trainer, TrainerConfig
 from .training.loggers import build_logger
 from .training.optim import build_optimizer, build_scheduler
-from .training.trainer import CheckpointError, resolve_device, seed_everything
+from .training.trainer import resolve_device, seed_everything
 from .utils.io import atomic_write_text, environment, git_info, write_json
 
 log = logging.getLogger(__name__)

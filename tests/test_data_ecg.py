@@ -1,48 +1,17 @@
 """QTDB ECG: level-crossing code on known inputs, wave labels from q1c annotations on generated
 format-identical wfdb records (read through the real loader), a one-epoch run, clear data errors."""
 
-import os
 
 import numpy as np
 import pytest
 import torch
-import wfdb
 
 from srnn_bench.data import IGNORE_INDEX, DataError, build_data
 from srnn_bench.data.ecg import CLASSES, fiducials, label_steps
+from srnn_bench.data.fixtures import ECG_BEAT as BEAT
+from srnn_bench.data.fixtures import ECG_BEAT_ANN as BEAT_ANN
+from srnn_bench.data.fixtures import make_qtdb
 from srnn_bench.encoders import LevelCrossing
-
-FS = 250
-BEAT = 200  # samples per synthetic beat (0.8 s)
-# one beat: P wave (0, 10, 20), QRS (40, 50, 60), T wave (100, 120, 140) relative to the beat start
-BEAT_ANN = [(0, "("), (10, "p"), (20, ")"), (40, "("), (50, "N"), (60, ")"), (100, "("), (120, "t"), (140, ")")]
-
-
-def write_record(root, name, n=3000, first=100, beats=13, seed=0):
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    sig = np.zeros((n, 2))
-    samples, symbols = [], []
-    for b in range(beats):
-        s0 = first + b * BEAT
-        sig[:, 0] += 1.5 * np.exp(-0.5 * ((t - s0 - 50) / 3.0) ** 2) + 0.2 * np.exp(-0.5 * ((t - s0 - 10) / 5.0) ** 2)
-        sig[:, 1] += 0.4 * np.exp(-0.5 * ((t - s0 - 120) / 10.0) ** 2) - 0.8 * np.exp(-0.5 * ((t - s0 - 52) / 3.0) ** 2)
-        for off, sym in BEAT_ANN:
-            samples.append(s0 + off)
-            symbols.append(sym)
-    sig += 0.01 * rng.standard_normal(sig.shape)
-    wfdb.wrsamp(name, fs=FS, units=["mV", "mV"], sig_name=["MLII", "V5"], p_signal=sig, fmt=["16", "16"], write_dir=str(root))
-    # wfdb.wrann only accepts letters in an extension; the file format is the same, so rename to .q1c
-    wfdb.wrann(name, "qac", np.asarray(samples), symbol=symbols, write_dir=str(root))
-    os.replace(root / f"{name}.qac", root / f"{name}.q1c")
-
-
-def make_qtdb(root, names=("sel100", "sel102", "sel103")):
-    root.mkdir(parents=True)
-    for i, n in enumerate(names):
-        write_record(root, n, seed=i)
-    (root / "RECORDS").write_text("\n".join(names) + "\n")
-    return root
 
 
 def test_level_crossing_ramp_and_step():

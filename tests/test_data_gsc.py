@@ -8,31 +8,8 @@ import torch
 
 from srnn_bench.data import DataError, build_data
 from srnn_bench.data.audio import gsc_logmel
+from srnn_bench.data.fixtures import SR, make_gsc, tone
 from srnn_bench.data.gsc import CLASSES, WORDS
-
-SR = 16000
-
-
-def tone(freq, n=SR, amp=0.5, sr=SR):
-    return (amp * np.sin(2 * np.pi * freq * np.arange(n) / sr)).astype(np.float32)
-
-
-def make_gsc(root, per_word=3, unknown_words=("bed", "cat")):
-    """The tarball layout: word folders, _background_noise_, validation_list.txt, testing_list.txt."""
-    rng = np.random.default_rng(0)
-    val, test = [], []
-    for k, w in enumerate(WORDS + unknown_words):
-        (root / w).mkdir(parents=True)
-        for j in range(per_word):
-            name = f"{w}/{k:04x}abcd_nohash_{j}.wav"
-            n = SR if j else SR * 3 // 4  # one shorter clip: centre-padded
-            sf.write(root / name, tone(200 + 150 * k, n) + 0.01 * rng.standard_normal(n).astype(np.float32), SR, subtype="PCM_16")
-            (val if j == 1 else test if j == 2 else []).append(name)
-    (root / "_background_noise_").mkdir()
-    sf.write(root / "_background_noise_" / "white_noise.wav", 0.3 * rng.standard_normal(30 * SR), SR, subtype="PCM_16")
-    (root / "validation_list.txt").write_text("\n".join(val) + "\n")
-    (root / "testing_list.txt").write_text("\n".join(test) + "\n")
-    return root
 
 
 def test_logmel_one_second_is_101_frames_of_120_normalised_features():

@@ -1,43 +1,12 @@
 """LibriSpeech 100 h: the real loader on generated flac folders + Kaldi text alignments, frame counts
 matched to the alignments, one epoch, and clear messages for missing/mismatched alignments."""
 
-import gzip
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from srnn_bench.data import IGNORE_INDEX, DataError, build_data
 from srnn_bench.data.audio import frame_count
-
-SR = 16000
-PARTS = ("train-clean-100", "dev-clean", "test-clean")
-
-
-def make_librispeech(root, n_utts=(3, 1, 1), gz=False, skip_alignment=None):
-    rng = np.random.default_rng(0)
-    for part, n in zip(PARTS, n_utts):
-        lines = []
-        for u in range(n):
-            spk, chap = 19 + u % 2, 198
-            folder = root / part / str(spk) / str(chap)
-            folder.mkdir(parents=True, exist_ok=True)
-            n_samples = 8000 + 1600 * u + 37
-            wave = (0.3 * np.sin(2 * np.pi * 220 * (u + 1) * np.arange(n_samples) / SR) + 0.01 * rng.standard_normal(n_samples))
-            utt = f"{spk}-{chap}-{u:04d}"
-            sf.write(folder / f"{utt}.flac", wave.astype(np.float32), SR)
-            labels = (np.arange(frame_count(n_samples)) // 10) % 5  # a new "state" every 10 frames
-            if utt != skip_alignment:
-                lines.append(utt + " " + " ".join(map(str, labels)))
-        (root / "alignments").mkdir(parents=True, exist_ok=True)
-        text = "\n".join(lines) + "\n"
-        if gz:
-            with gzip.open(root / "alignments" / f"{part}.txt.gz", "wt") as f:
-                f.write(text)
-        else:
-            (root / "alignments" / f"{part}.txt").write_text(text)
-    return root
-
+from srnn_bench.data.fixtures import make_librispeech
 
 def test_loader_and_one_epoch(tmp_path, run_cfg):
     from srnn_bench.run import run

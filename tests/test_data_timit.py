@@ -4,43 +4,12 @@ and the one message when the licensed corpus is absent."""
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from srnn_bench.data import IGNORE_INDEX, DataError, build_data
 from srnn_bench.data.audio import frame_count, mfcc39
+from srnn_bench.data.fixtures import SR, make_timit
+from srnn_bench.data.fixtures import TIMIT_PHN as PHN
 from srnn_bench.data.timit import PHONES_39, PHONES_61
-
-SR = 16000
-N = 9600  # 0.6 s -> 1 + (9600 - 400) // 160 = 58 frames
-PHN = [(0, 1600, "h#"), (1600, 4000, "ao"), (4000, 4800, "q"), (4800, 8000, "s"), (8000, N, "h#")]
-
-
-def utterance(seed):
-    rng = np.random.default_rng(seed)
-    x = 0.01 * rng.standard_normal(N)
-    t = np.arange(N) / SR
-    x[1600:4000] += 0.5 * np.sin(2 * np.pi * (300 + 20 * seed) * t[1600:4000])
-    x[4800:8000] += 0.3 * rng.standard_normal(3200)
-    return x.astype(np.float32)
-
-
-def write_utt(folder, name, seed, fmt="NIST"):
-    folder.mkdir(parents=True, exist_ok=True)
-    sf.write(folder / f"{name}.WAV", utterance(seed), SR, format=fmt, subtype="PCM_16")
-    (folder / f"{name}.PHN").write_text("".join(f"{a} {b} {p}\n" for a, b, p in PHN))
-
-
-def make_timit(root):
-    write_utt(root / "TRAIN/DR1/FCJF0", "SI1027", 1)
-    write_utt(root / "TRAIN/DR1/FCJF0", "SX127", 2, fmt="WAV")  # RIFF variant of the corpus
-    write_utt(root / "TRAIN/DR1/FCJF0", "SA1", 3)  # dialect sentence: excluded
-    write_utt(root / "TRAIN/DR2/MABC0", "SI2000", 4)
-    write_utt(root / "TRAIN/DR2/MABC0", "SX200", 5)
-    write_utt(root / "TEST/DR1/MDAB0", "SI1039", 6)  # core test speaker
-    write_utt(root / "TEST/DR1/MDAB0", "SX139", 7)
-    write_utt(root / "TEST/DR1/MXYZ0", "SI1111", 8)  # not in the core test set
-    return root
-
 
 def expected_labels(index):
     centres = np.arange(58) * 160 + 200

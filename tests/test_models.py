@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from conftest import compose
 from srnn_bench.metrics import ActivityMeter
-from srnn_bench.models import SRNN, build_model
+from srnn_bench.models import build_model
 from srnn_bench.neurons import CELLS
 from srnn_bench.surrogates import build_surrogate
 from srnn_bench.training.losses import loss_and_correct
@@ -266,3 +266,13 @@ def test_lstm_gru_rnn_match_torch_cells():
             else:
                 h = ref(x[t], h)
             torch.testing.assert_close(out[t], h)
+
+
+def test_time_constant_draws_are_truncated_above_the_floor():
+    from srnn_bench.neurons.time_constants import TAU_FLOOR, init_time_constant
+
+    torch.manual_seed(0)
+    tau = init_time_constant(200_000, mean=150.0, std=50.0)  # Table S1 GSC/SSC tau_adp: ~270 draws <= 0
+    assert tau.min() > TAU_FLOOR
+    assert abs(tau.mean().item() - 150.0) < 1.0 and abs(tau.std().item() - 50.0) < 1.0
+    assert init_time_constant(5, mean=2.0, std=3.0, init="uniform").min() > TAU_FLOOR

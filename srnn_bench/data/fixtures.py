@@ -7,6 +7,7 @@ files with these writers and run the real loaders on them. Each writer documents
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,3 +162,188 @@ def random_soli(folder, gestures=range(11), sessions=(2, 3), instances=(0, 1), f
                 names["train" if si == 0 else "eval"].append(f"{g}_{s}_{i}")
     (folder / "file_half.json").write_text(json.dumps(names))
     return folder
+
+
+# --- ECG: PhysioNet QT database (wfdb) ---
+
+ECG_FS = 250
+ECG_BEAT = 200  # samples per synthetic beat (0.8 s)
+# one beat: P wave (0, 10, 20), QRS (40, 50, 60), T wave (100, 120, 140) relative to the beat start
+ECG_BEAT_ANN = [(0, "("), (10, "p"), (20, ")"), (40, "("), (50, "N"), (60, ")"), (100, "("), (120, "t"), (140, ")")]
+
+
+def write_qtdb_record(root, name, n=3000, first=100, beats=13, seed=0):
+    """One 2-lead 250 Hz QTDB-style record (``.hea``/``.dat`` via wfdb.wrsamp) with ``.q1c`` wave boundaries
+    ``(`` peak ``)`` for P, QRS and T of every synthetic beat."""
+    import wfdb
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    sig = np.zeros((n, 2))
+    samples, symbols = [], []
+    for b in range(beats):
+        s0 = first + b * ECG_BEAT
+        sig[:, 0] += 1.5 * np.exp(-0.5 * ((t - s0 - 50) / 3.0) ** 2) + 0.2 * np.exp(-0.5 * ((t - s0 - 10) / 5.0) ** 2)
+        sig[:, 1] += 0.4 * np.exp(-0.5 * ((t - s0 - 120) / 10.0) ** 2) - 0.8 * np.exp(-0.5 * ((t - s0 - 52) / 3.0) ** 2)
+        for off, sym in ECG_BEAT_ANN:
+            samples.append(s0 + off)
+            symbols.append(sym)
+    sig += 0.01 * rng.standard_normal(sig.shape)
+    wfdb.wrsamp(name, fs=ECG_FS, units=["mV", "mV"], sig_name=["MLII", "V5"], p_signal=sig, fmt=["16", "16"], write_dir=str(root))
+    # wfdb.wrann only accepts letters in an extension; the file format is the same, so rename to .q1c
+    wfdb.wrann(name, "qac", np.asarray(samples), symbol=symbols, write_dir=str(root))
+    os.replace(root / f"{name}.qac", root / f"{name}.q1c")
+
+
+def make_qtdb(root, names=("sel100", "sel102", "sel103")):
+    """A ``qtdb/`` folder: a few records plus the RECORDS list."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for i, n in enumerate(names):
+        write_qtdb_record(root, n, seed=i)
+    (root / "RECORDS").write_text("\n".join(names) + "\n")
+    return root
+
+
+# --- GSC: Speech Commands v1 (wav folders) ---
+
+SR = 16000  # audio sample rate of the GSC, TIMIT and LibriSpeech fixtures
+
+
+def tone(freq, n=SR, amp=0.5, sr=SR):
+    """A pure tone, float32."""
+    return (amp * np.sin(2 * np.pi * freq * np.arange(n) / sr)).astype(np.float32)
+
+
+def make_gsc(root, per_word=3, unknown_words=("bed", "cat")):
+    """Speech Commands v1 in the tarball layout: word folders, _background_noise_, validation_list.txt, testing_list.txt."""
+    import soundfile as sf
+
+    from .gsc import WORDS
+
+    root = Path(root)
+    rng = np.random.default_rng(0)
+    val, test = [], []
+    for k, w in enumerate(WORDS + unknown_words):
+        (root / w).mkdir(parents=True)
+        for j in range(per_word):
+            name = f"{w}/{k:04x}abcd_nohash_{j}.wav"
+            n = SR if j else SR * 3 // 4  # one shorter clip: centre-padded
+            sf.write(root / name, tone(200 + 150 * k, n) + 0.01 * rng.standard_normal(n).astype(np.float32), SR, subtype="PCM_16")
+            (val if j == 1 else test if j == 2 else []).append(name)
+    (root / "_background_noise_").mkdir()
+    sf.write(root / "_background_noise_" / "white_noise.wav", 0.3 * rng.standard_normal(30 * SR), SR, subtype="PCM_16")
+    (root / "validation_list.txt").write_text("\n".join(val) + "\n")
+    (root / "testing_list.txt").write_text("\n".join(test) + "\n")
+    return root
+
+
+# --- TIMIT (NIST SPHERE / RIFF + .PHN) ---
+
+TIMIT_N = 9600  # 0.6 s -> 1 + (9600 - 400) // 160 = 58 frames
+TIMIT_PHN = [(0, 1600, "h#"), (1600, 4000, "ao"), (4000, 4800, "q"), (4800, 8000, "s"), (8000, TIMIT_N, "h#")]
+
+
+def timit_utterance(seed):
+    """0.6 s of synthetic speech-like audio (a tone, then a noise burst)."""
+    rng = np.random.default_rng(seed)
+    x = 0.01 * rng.standard_normal(TIMIT_N)
+    t = np.arange(TIMIT_N) / SR
+    x[1600:4000] += 0.5 * np.sin(2 * np.pi * (300 + 20 * seed) * t[1600:4000])
+    x[4800:8000] += 0.3 * rng.standard_normal(3200)
+    return x.astype(np.float32)
+
+
+def write_timit_utt(folder, name, seed, fmt="NIST"):
+    """``<name>.WAV`` (NIST SPHERE or RIFF) and its ``.PHN`` phone segmentation."""
+    import soundfile as sf
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sf.write(folder / f"{name}.WAV", timit_utterance(seed), SR, format=fmt, subtype="PCM_16")
+    (folder / f"{name}.PHN").write_text("".join(f"{a} {b} {p}\n" for a, b, p in TIMIT_PHN))
+
+
+def make_timit(root):
+    """A TIMIT tree (TRAIN/TEST, dialect regions, speakers) with SA, SI and SX sentences."""
+    root = Path(root)
+    write_timit_utt(root / "TRAIN/DR1/FCJF0", "SI1027", 1)
+    write_timit_utt(root / "TRAIN/DR1/FCJF0", "SX127", 2, fmt="WAV")  # RIFF variant of the corpus
+    write_timit_utt(root / "TRAIN/DR1/FCJF0", "SA1", 3)  # dialect sentence: excluded
+    write_timit_utt(root / "TRAIN/DR2/MABC0", "SI2000", 4)
+    write_timit_utt(root / "TRAIN/DR2/MABC0", "SX200", 5)
+    write_timit_utt(root / "TEST/DR1/MDAB0", "SI1039", 6)  # core test speaker
+    write_timit_utt(root / "TEST/DR1/MDAB0", "SX139", 7)
+    write_timit_utt(root / "TEST/DR1/MXYZ0", "SI1111", 8)  # not in the core test set
+    return root
+
+
+# --- LibriSpeech (flac + frame alignments) ---
+
+LIBRISPEECH_PARTS = ("train-clean-100", "dev-clean", "test-clean")
+
+
+def make_librispeech(root, n_utts=(3, 1, 1), gz=False, skip_alignment=None):
+    """flac folders ``<part>/<spk>/<chapter>/<utt>.flac`` plus Kaldi-style text alignments per part."""
+    import gzip
+
+    import soundfile as sf
+
+    from .audio import frame_count
+
+    root = Path(root)
+    rng = np.random.default_rng(0)
+    for part, n in zip(LIBRISPEECH_PARTS, n_utts):
+        lines = []
+        for u in range(n):
+            spk, chap = 19 + u % 2, 198
+            folder = root / part / str(spk) / str(chap)
+            folder.mkdir(parents=True, exist_ok=True)
+            n_samples = 8000 + 1600 * u + 37
+            wave = (0.3 * np.sin(2 * np.pi * 220 * (u + 1) * np.arange(n_samples) / SR) + 0.01 * rng.standard_normal(n_samples))
+            utt = f"{spk}-{chap}-{u:04d}"
+            sf.write(folder / f"{utt}.flac", wave.astype(np.float32), SR)
+            labels = (np.arange(frame_count(n_samples)) // 10) % 5  # a new "state" every 10 frames
+            if utt != skip_alignment:
+                lines.append(utt + " " + " ".join(map(str, labels)))
+        (root / "alignments").mkdir(parents=True, exist_ok=True)
+        text = "\n".join(lines) + "\n"
+        if gz:
+            with gzip.open(root / "alignments" / f"{part}.txt.gz", "wt") as f:
+                f.write(text)
+        else:
+            (root / "alignments" / f"{part}.txt").write_text(text)
+    return root
+
+
+# --- one call per dataset: a tiny, format-identical copy under a data directory ---
+
+def make_fixture(dataset: str, data_dir) -> Path:
+    """Write a tiny copy of ``dataset`` (a ``dataset=`` config name) in its real on-disk layout under
+    ``data_dir`` — what ``make reproduce-* SMOKE=1`` trains on to prove the pipeline end to end."""
+    root = Path(data_dir)
+    if dataset in ("shd", "ssc"):
+        splits = (("train", 16), ("test", 8)) if dataset == "shd" else (("train", 16), ("valid", 8), ("test", 8))
+        for i, (split, n) in enumerate(splits):
+            path = root / dataset.upper() / f"{dataset}_{split}.h5"
+            if not path.exists():
+                random_hsd(path, n, n_classes=20 if dataset == "shd" else 35, seed=i)
+        return root / dataset.upper()
+    if dataset in ("mnist", "smnist", "psmnist"):
+        return random_mnist(root / "MNIST" / "raw", n_train=32, n_test=16)
+    if dataset == "fmnist":
+        return random_mnist(root / "FashionMNIST" / "raw", n_train=32, n_test=16)
+    if dataset == "nmnist":
+        return random_nmnist(root / "NMNIST", n_per_class=1)
+    if dataset == "soli":
+        return random_soli(root / "SoLi")
+    if dataset == "ecg":
+        return (root / "qtdb") if (root / "qtdb" / "RECORDS").exists() else make_qtdb(root / "qtdb", names=[f"sel{100 + i}" for i in range(6)])
+    if dataset == "gsc":
+        target = root / "speech_commands_v0.01"
+        return target if (target / "testing_list.txt").exists() else make_gsc(target, per_word=3)
+    if dataset == "timit":
+        return make_timit(root / "TIMIT")
+    if dataset == "librispeech":
+        return make_librispeech(root / "LibriSpeech")
+    raise ValueError(f"no fixture for dataset '{dataset}'")

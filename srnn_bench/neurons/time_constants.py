@@ -3,6 +3,10 @@
 ``normal``   : tau ~ N(mean, std) per neuron — the paper's default, Table S1 gives (mean; std) per layer;
 ``uniform``  : tau ~ U[mean - std, mean + std] ("MGuniform" of Figure S1);
 ``constant`` : tau = mean ("MGconstant").
+
+Random draws below ``TAU_FLOOR`` steps are redrawn (a truncated distribution): Table S1's wide settings
+(e.g. GSC/SSC tau_adp ~ N(150, 50)) put about one neuron in a thousand below zero, where
+exp(-dt / tau) > 1 makes the state grow without bound and the first step's gradient is NaN.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import torch
 
 TAU_INITS = ("normal", "uniform", "constant")
+TAU_FLOOR = 0.1
 
 
 def init_time_constant(size: int, mean: float, std: float = 0.0, init: str = "normal") -> torch.Tensor:
@@ -20,8 +25,17 @@ def init_time_constant(size: int, mean: float, std: float = 0.0, init: str = "no
         raise ValueError(f"time-constant mean must be > 0, got {mean}")
     if not std >= 0:
         raise ValueError(f"time-constant std must be >= 0, got {std}")
-    if init == "normal":
-        return torch.randn(size) * std + mean
-    if init == "uniform":
-        return (torch.rand(size) * 2.0 - 1.0) * std + mean
-    return torch.full((size,), float(mean))
+    if init == "constant":
+        return torch.full((size,), float(mean))
+    if mean <= TAU_FLOOR:
+        raise ValueError(f"time-constant mean must be > {TAU_FLOOR} steps, got {mean}")
+
+    def draw(n: int) -> torch.Tensor:
+        if init == "normal":
+            return torch.randn(n) * std + mean
+        return (torch.rand(n) * 2.0 - 1.0) * std + mean
+
+    tau = draw(size)
+    while (low := tau <= TAU_FLOOR).any():
+        tau[low] = draw(int(low.sum()))
+    return tau

@@ -75,6 +75,29 @@ def run_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str | None, extra: 
     return subprocess.run(cmd, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}).returncode
 
 
+def smoke_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str, extra: list[str]) -> bool:
+    """Smoke run of one cell in this process (no interpreter start-up per cell); a failure is recorded in
+    ``run_dir/error.txt`` like a failed CLI run, and the other cells go on."""
+    import traceback
+
+    from hydra import compose, initialize_config_dir
+
+    from ..run import run
+
+    overrides = [f"experiment={cell.experiment}", f"trainer.seed={seed}", f"paths.run_dir={run_dir}", f"paths.data_dir={data_dir}", *extra]
+    print(f"[{cell.name} smoke] {' '.join(overrides[1:])}", flush=True)
+    try:
+        with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
+            cfg = compose(config_name="config", overrides=overrides)
+        run(cfg)
+        return True
+    except Exception as e:  # noqa: BLE001 — recorded, reported in the table, never silently dropped
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "error.txt", f"{type(e).__name__}: {e}".splitlines()[0] + "\n\n" + traceback.format_exc())
+        print(f"[{cell.name} smoke] FAILED: {type(e).__name__}: {e}", flush=True)
+        return False
+
+
 def collect_cell(cell_dir: Path) -> tuple[list[dict], list[str]]:
     """(metrics of finished runs, problems of the others) under ``<runs>/<table>/<cell>/``."""
     done, problems = [], []
@@ -104,7 +127,7 @@ def build_table(name: str, runs_root: Path, out: Path, smoke: bool, absent: dict
     paper = paper_values(spec)
     lines = []
     if smoke:
-        lines.append(f"> **SMOKE TABLE — NOT RESULTS.** Built from 1-epoch runs on generated fixtures; the 'ours' column only proves the pipeline runs.\n")
+        lines.append("> **SMOKE TABLE — NOT RESULTS.** Built from 1-epoch runs on generated fixtures; the 'ours' column only proves the pipeline runs.\n")
     lines += [
         f"# {spec.title}: paper vs. srnn_bench",
         "",
@@ -149,28 +172,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-only", action="store_true", help="only rebuild the table from existing run directories")
     ap.add_argument("--data-dir", default=None, help="datasets root (default: the config's paths.data_dir)")
     ap.add_argument("--runs-root", default=None)
+    ap.add_argument("--out", default=None, help="markdown output (default results/[smoke/]<table>.md)")
     args, extra = ap.parse_known_args(argv)
     spec = TABLES[args.table]
     runs_root = Path(args.runs_root) if args.runs_root else (RESULTS / "runs" / ("smoke" if args.smoke else "") / args.table)
-    out = RESULTS / ("smoke" if args.smoke else "") / f"{args.table}.md"
+    out = Path(args.out) if args.out else RESULTS / ("smoke" if args.smoke else "") / f"{args.table}.md"
     absent: dict[str, str] = {}
     if not args.build_only:
-        from ..data.presence import dataset_status, make_fixture
+        from ..data.fixtures import make_fixture
+        from ..data.presence import dataset_status
 
-        data_dir = args.data_dir
-        if args.smoke:
-            data_dir = str(runs_root / "_fixtures")
-            extra = [*extra, *SMOKE_OVERRIDES]
         for cell in spec.cells:
             if args.smoke:
+                data_dir = str(runs_root / "_fixtures")
                 make_fixture(cell.dataset, data_dir)
-            status = dataset_status(cell.dataset, data_dir)
+                for seed in args.seeds:
+                    smoke_cell(cell, seed, runs_root / cell.name / f"seed{seed}", data_dir, [*SMOKE_OVERRIDES, *extra])
+                continue
+            status = dataset_status(cell.dataset, args.data_dir or os.environ.get("SRNN_BENCH_DATA", "data"))
             if not status.present:
                 absent[cell.name] = status.message
                 print(f"[{cell.name}] skipped: {status.message}", flush=True)
                 continue
             for seed in args.seeds:
-                run_cell(cell, seed, runs_root / cell.name / f"seed{seed}", data_dir, list(extra))
+                run_cell(cell, seed, runs_root / cell.name / f"seed{seed}", args.data_dir, list(extra))
     print(build_table(args.table, runs_root, out, args.smoke, absent))
     print(f"wrote {out}")
     return 0
@@ -181,7 +206,9 @@ SMOKE_OVERRIDES = [
     "dataset.limit_train=8",
     "dataset.limit_test=8",
     "trainer.batch_size=4",
+    "trainer.eval_batch_size=8",
     "trainer.progress=false",
+    "trainer.device=cpu",
     "trainer.num_threads=1",
 ]
 
