@@ -12,7 +12,6 @@ Cells without runs, with failed runs or with absent data are listed, never silen
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from ..utils.io import atomic_write_text, git_info
+from ..utils.runs import iter_run_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
@@ -99,17 +99,15 @@ def smoke_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str, extra: list[
 
 
 def collect_cell(cell_dir: Path) -> tuple[list[dict], list[str]]:
-    """(metrics of finished runs, problems of the others) under ``<runs>/<table>/<cell>/``."""
+    """(metrics of finished runs, one line per failed or unfinished run) under ``<runs>/<table>/<cell>/``."""
     done, problems = [], []
     if not cell_dir.is_dir():
         return done, problems
-    for run in sorted(p for p in cell_dir.iterdir() if p.is_dir()):
-        if (run / "metrics.json").is_file():
-            done.append({**json.loads((run / "metrics.json").read_text()), "run_dir": str(run)})
-        elif (run / "error.txt").is_file():
-            problems.append(f"{run.name}: failed — {(run / 'error.txt').read_text().splitlines()[0]}")
+    for record in iter_run_dirs(cell_dir):
+        if record.ok:
+            done.append({**record.metrics, "run_dir": str(record.run_dir)})
         else:
-            problems.append(f"{run.name}: incomplete (no metrics.json)")
+            problems.append(f"{record.run_dir.name}: {record.status} — {record.error}")
     return done, problems
 
 

@@ -12,36 +12,25 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 from pathlib import Path
 
-import yaml
-
 from ..utils.io import atomic_write, atomic_write_text
-
-
-def _overrides(job: Path) -> dict[str, str]:
-    path = job / ".hydra" / "overrides.yaml"
-    if not path.is_file():
-        return {}
-    items = yaml.safe_load(path.read_text()) or []
-    return dict(item.split("=", 1) for item in items if "=" in item)
+from ..utils.runs import iter_run_dirs
 
 
 def collect(sweep_dir: str | Path) -> list[dict]:
-    """One row per job: its overrides, status (ok / failed / incomplete) and final metrics."""
+    """One row per job: its swept values, status (ok / failed / incomplete) and final metrics."""
     rows = []
-    for job in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and (p / ".hydra").is_dir()), key=lambda p: p.name):
-        row = {"job": job.name, **_overrides(job)}
-        metrics_path = job / "metrics.json"
-        if metrics_path.is_file():
-            m = json.loads(metrics_path.read_text())
-            row.update(status="ok", test_acc=m.get("test_acc"), firing_rate=m.get("firing_rate"), sop_per_sample=m.get("sop_per_sample"))
-        elif (job / "error.txt").is_file():
-            row.update(status="failed", error=(job / "error.txt").read_text().splitlines()[0])
+    for record in iter_run_dirs(sweep_dir):
+        if record.run_dir == Path(sweep_dir):
+            continue
+        row = {"job": record.run_dir.name, **dict(o.split("=", 1) for o in record.overrides if "=" in o), "status": record.status}
+        if record.ok:
+            m = record.metrics
+            row.update(test_acc=m.get("test_acc"), firing_rate=m.get("firing_rate"), sop_per_sample=m.get("sop_per_sample"))
         else:
-            row.update(status="incomplete")
+            row["error"] = record.error
         rows.append(row)
     return rows
 
