@@ -18,7 +18,6 @@ Three parts, all recomputed on every call (nothing typed by hand):
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from ..metrics.cost import (
     table_s2_ratios,
 )
 from ..utils.io import atomic_write_text, git_info
+from ..utils.runs import iter_run_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPER_VALUES = ROOT / "results" / "paper_values" / "yin2021_table2.yaml"
@@ -179,23 +179,20 @@ def s2_ratio_rows(paper: dict) -> list[dict]:
     return rows
 
 
-def find_runs(roots: list[Path]) -> list[dict]:
-    """Every ``metrics.json`` under ``roots`` (missing roots are skipped), newest first per experiment."""
-    runs = []
+def find_runs(roots: list[Path]) -> tuple[list[dict], list[str]]:
+    """Finished runs under ``roots`` (missing roots are skipped), newest first per experiment, and one
+    line per run that failed or never finished (listed in the table, never silently dropped)."""
+    runs, skipped = [], []
     for root in roots:
         if not root.is_dir():
             continue
-        for path in sorted(root.rglob("metrics.json")):
-            try:
-                m = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError):
+        for record in iter_run_dirs(root):
+            if not record.ok or "test_acc" not in record.metrics:
+                skipped.append(f"`{record.run_dir}`: {record.status}" + (f" — {record.error}" if record.error else ""))
                 continue
-            if "test_acc" not in m:
-                continue
-            m["_dir"] = str(path.parent)
-            m["_mtime"] = path.stat().st_mtime
+            m = {**record.metrics, "_dir": str(record.run_dir), "_mtime": (record.run_dir / "metrics.json").stat().st_mtime}
             runs.append(m)
-    return sorted(runs, key=lambda m: (str(m.get("experiment")), -m["_mtime"]))
+    return sorted(runs, key=lambda m: (str(m.get("experiment")), -m["_mtime"])), skipped
 
 
 def _mark(ok) -> str:
@@ -300,7 +297,10 @@ def build(
     if not paper_path.is_file():
         raise FileNotFoundError(f"paper values file {paper_path} is missing (results/paper_values/)")
     paper = yaml.safe_load(paper_path.read_text())
-    text = render(paper, find_runs(runs_roots), runs_roots, reference)
+    runs, skipped = find_runs(runs_roots)
+    text = render(paper, runs, runs_roots, reference)
+    if skipped:
+        text += "\nRuns skipped (failed or unfinished):\n" + "".join(f"- {line}\n" for line in skipped)
     return atomic_write_text(out, text)
 
 
