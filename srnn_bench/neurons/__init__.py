@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping
 
 from torch import nn
 
+from ..kernels import validate_backend
 from ..surrogates import Surrogate
 from .alif import ALIFCell, ALIFState, alif_step
 from .integrator import IntegratorCell, LIState, li_step
 
 
 def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    return ALIFCell(
+    cell = ALIFCell(
         size,
         surrogate,
         tau_m=dict(cfg["tau_m"]),
@@ -29,6 +30,8 @@ def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
         train_tau_adp=cfg.get("train_tau_adp", True),
         u0=cfg.get("u0", "uniform"),
     )
+    cell.backend = validate_backend(cfg.get("backend", "reference"))  # srnn_bench.kernels
+    return cell
 
 
 CELLS: dict[str, Callable[[Mapping, int, Surrogate], nn.Module]] = {
