@@ -73,6 +73,21 @@ enum SurrogateKind : int64_t {
 constexpr double kSqrt2Pi = 2.5066282746310002;  // sqrt(2 pi)
 constexpr double kPi = 3.14159265358979323846;
 
+// The loops live in functions with __restrict pointers and by-value constants so that GCC vectorises them.
+template <typename T>
+__attribute__((noinline)) void mg_loop(const T* __restrict x, T* __restrict out, int64_t n, T c0, T cw, T k0, T kw, T sg, T gamma) {
+  for (int64_t k = 0; k < n; ++k) {
+    const T v = x[k], a = v - sg, b = v + sg;
+    const T f = c0 * exp_fast(-(v * v) * k0) - cw * exp_fast(-(a * a) * kw) - cw * exp_fast(-(b * b) * kw);
+    out[k] = gamma * f;
+  }
+}
+
+template <typename T>
+__attribute__((noinline)) void gauss_loop(const T* __restrict x, T* __restrict out, int64_t n, T c0, T k0, T gamma) {
+  for (int64_t k = 0; k < n; ++k) out[k] = gamma * (c0 * exp_fast(-(x[k] * x[k]) * k0));
+}
+
 // d S / d x for n values of x; the formulas of srnn_bench/surrogates.py (gamma * f(x)).
 template <typename T>
 void surrogate_derivative(const T* __restrict x, T* __restrict out, int64_t n, int64_t kind,
@@ -81,23 +96,15 @@ void surrogate_derivative(const T* __restrict x, T* __restrict out, int64_t n, i
   switch (kind) {
     case MULTI_GAUSSIAN: {  // Yin et al. 2021 eq. 1
       const double sigma = p[1], h = p[2], s = p[3], wide = s * sigma;
-      const T c0 = static_cast<T>((1.0 + h) / (kSqrt2Pi * sigma));
-      const T cw = static_cast<T>(h / (kSqrt2Pi * wide));
-      const T k0 = static_cast<T>(1.0 / (2.0 * sigma * sigma));
-      const T kw = static_cast<T>(1.0 / (2.0 * wide * wide));
-      const T sg = static_cast<T>(sigma);
-      for (int64_t k = 0; k < n; ++k) {
-        const T v = x[k], a = v - sg, b = v + sg;
-        const T f = c0 * exp_fast(-(v * v) * k0) - cw * exp_fast(-(a * a) * kw) - cw * exp_fast(-(b * b) * kw);
-        out[k] = gamma * f;
-      }
+      mg_loop<T>(x, out, n, static_cast<T>((1.0 + h) / (kSqrt2Pi * sigma)), static_cast<T>(h / (kSqrt2Pi * wide)),
+                 static_cast<T>(1.0 / (2.0 * sigma * sigma)), static_cast<T>(1.0 / (2.0 * wide * wide)),
+                 static_cast<T>(sigma), gamma);
       break;
     }
     case GAUSSIAN: {
       const double sigma = p[1];
-      const T c0 = static_cast<T>(1.0 / (kSqrt2Pi * sigma));
-      const T k0 = static_cast<T>(1.0 / (2.0 * sigma * sigma));
-      for (int64_t k = 0; k < n; ++k) out[k] = gamma * (c0 * exp_fast(-(x[k] * x[k]) * k0));
+      gauss_loop<T>(x, out, n, static_cast<T>(1.0 / (kSqrt2Pi * sigma)), static_cast<T>(1.0 / (2.0 * sigma * sigma)),
+                    gamma);
       break;
     }
     case LINEAR: {
@@ -149,6 +156,50 @@ void check_seq(const Tensor& x, const char* name) {
   TORCH_CHECK(x.device().is_cpu(), "srnn_kernels: ", name, " must be on the CPU");
 }
 
+// One batch row of one ALIF step (Yin et al. 2021 eqs 5-8), the operations of alif_step in its order.
+template <typename T>
+void alif_forward_row(int64_t N, const T* __restrict al, const T* __restrict rh, const T* __restrict sp,
+                      const T* __restrict up, const T* __restrict it, T* __restrict bp, T* __restrict ut,
+                      T* __restrict st, T bj0, T bt, T dtt) {
+  for (int64_t n = 0; n < N; ++n) {
+    const T s_prev = sp[n];
+    const T bn = rh[n] * bp[n] + (T(1) - rh[n]) * s_prev;                       // eq. 6
+    const T theta = bj0 + bt * bn;                                              // eq. 7
+    const T un = al[n] * up[n] + (T(1) - al[n]) * it[n] - theta * s_prev * dtt;  // eq. 5
+    bp[n] = bn;
+    ut[n] = un;
+    st[n] = (un - theta) > T(0) ? T(1) : T(0);  // eq. 8, H(0) = 0
+  }
+}
+
+// One batch row of one reverse BPTT step (see scan.py for the recurrences).
+template <typename T>
+void alif_backward_row(int64_t N, const T* __restrict al, const T* __restrict rh, const T* __restrict sp,
+                       const T* __restrict up, const T* __restrict bp, const T* __restrict bcur,
+                       const T* __restrict it, const T* __restrict got, const T* __restrict gmt,
+                       const T* __restrict sdt, T* __restrict git, T* __restrict gup, T* __restrict gbp,
+                       T* __restrict gsp, T* __restrict aa, T* __restrict ar, T bj0, T bt, T dtt) {
+  for (int64_t n = 0; n < N; ++n) {
+    const T s_prev = sp[n];
+    const T theta = bj0 + bt * bcur[n];
+    const T gx = (got[n] + gsp[n]) * sdt[n];          // dL/dx_t, x_t = u_t - theta_t
+    const T du = gup[n] + gx + gmt[n];                // dL/du_t
+    const T dth = -gx - du * s_prev * dtt;            // dL/dtheta_t (threshold and soft reset)
+    const T db = gbp[n] + bt * dth;                   // dL/db_t
+    git[n] = (T(1) - al[n]) * du;                     // dL/di_t
+    aa[n] += du * (up[n] - it[n]);                    // d u_t / d alpha
+    ar[n] += db * (bp[n] - s_prev);                   // d b_t / d rho
+    gup[n] = al[n] * du;
+    gbp[n] = rh[n] * db;
+    gsp[n] = (T(1) - rh[n]) * db - du * theta * dtt;  // dL/ds_{t-1}, without W_rec
+  }
+}
+
+template <typename T>
+void surrogate_input_row(int64_t n, const T* __restrict u, const T* __restrict b, T* __restrict x, T bj0, T bt) {
+  for (int64_t k = 0; k < n; ++k) x[k] = u[k] - (bj0 + bt * b[k]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // ALIF forward. Returns (spikes [T,B,N], u [T,B,N], i [T,B,N] total input current, b_T [B,N]).
 std::tuple<Tensor, Tensor, Tensor, Tensor> alif_forward(const Tensor& iff_in, const c10::optional<Tensor>& w_rec,
@@ -165,6 +216,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> alif_forward(const Tensor& iff_in, co
   Tensor out = at::empty_like(iff), u_all = at::empty_like(iff);
   Tensor i_all = rec ? at::empty_like(iff) : iff;
   const Tensor wT = rec ? w_rec->t() : Tensor();
+  const Tensor wTc = rec ? wT.contiguous() : Tensor();  // rows of W_rec^T, for the event-driven product
   AT_DISPATCH_FLOATING_TYPES(iff.scalar_type(), "alif_forward", [&] {
     using T_ = scalar_t;
     const T_* al = ptr<T_>(alpha);
@@ -178,25 +230,33 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> alif_forward(const Tensor& iff_in, co
       const T_* up = t > 0 ? ptr<T_>(u_all) + (t - 1) * BN : ptr<T_>(u0);
       T_* it = ptr<T_>(i_all) + t * BN;
       if (rec) {
-        Tensor it_view = i_all[t];
-        at::mm_out(it_view, s_prev_t, wT);  // W_rec s_{t-1}: the reference's Linear, same call
+        if (t == 0) {  // the given initial spikes may be any values: dense product
+          Tensor it_view = i_all[t];
+          at::mm_out(it_view, s_prev_t, wT);
+        } else {
+          // Event-driven W_rec s_{t-1}: s_{t-1} is binary (our own spikes), so the product is the
+          // sum of the W_rec^T rows of the neurons that spiked, added in increasing order from 0
+          // (the order of a K-sequential BLAS kernel; adding the zeros changes nothing).
+          const T_* w = ptr<T_>(wTc);
+          for (int64_t r = 0; r < B; ++r) {
+            T_* acc = it + r * N;
+            for (int64_t n = 0; n < N; ++n) acc[n] = T_(0);
+            const T_* srow = sp + r * N;
+            for (int64_t j = 0; j < N; ++j)
+              if (srow[j] != T_(0)) {
+                const T_* wrow = w + j * N;
+                for (int64_t n = 0; n < N; ++n) acc[n] += wrow[n];
+              }
+          }
+        }
         const T_* ft = ptr<T_>(iff) + t * BN;
-        for (int64_t k = 0; k < BN; ++k) it[k] = ft[k] + it[k];
+        for (int64_t k = 0; k < BN; ++k) it[k] = ft[k] + it[k];  // i_ff + W_rec s_{t-1}, as the reference
       }
       T_* ut = ptr<T_>(u_all) + t * BN;
       T_* st = ptr<T_>(out) + t * BN;
       for (int64_t r = 0; r < B; ++r) {
         const int64_t o = r * N;
-        for (int64_t n = 0; n < N; ++n) {
-          const int64_t k = o + n;
-          const T_ s_prev = sp[k];
-          const T_ bn = rh[n] * bp[k] + (T_(1) - rh[n]) * s_prev;  // eq. 6
-          const T_ theta = bj0 + bt * bn;                            // eq. 7
-          const T_ un = al[n] * up[k] + (T_(1) - al[n]) * it[k] - theta * s_prev * dtt;  // eq. 5
-          bp[k] = bn;
-          ut[k] = un;
-          st[k] = (un - theta) > T_(0) ? T_(1) : T_(0);  // eq. 8, H(0) = 0
-        }
+        alif_forward_row<T_>(N, al, rh, sp + o, up + o, it + o, bp + o, ut + o, st + o, bj0, bt, dtt);
       }
     }
   });
@@ -303,33 +363,15 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
       if (has_sd) {
         sdt = ptr<T_>(sd) + t * BN;
       } else {
-        for (int64_t r = 0; r < B; ++r)
-          for (int64_t n = 0; n < N; ++n) {
-            const int64_t k = r * N + n;
-            xb[k] = ut[k] - (bj0 + bt * bt_[k]);
-          }
+        surrogate_input_row<T_>(BN, ut, bt_, xb, bj0, bt);
         surrogate_derivative<T_>(xb, sdb, BN, kind, params);
         sdt = sdb;
       }
       T_* git = ptr<T_>(gi_all) + t * BN;
       for (int64_t r = 0; r < B; ++r) {
         const int64_t o = r * N;
-        for (int64_t n = 0; n < N; ++n) {
-          const int64_t k = o + n;
-          const T_ s_prev = sp[k];
-          const T_ theta = bj0 + bt * bt_[k];
-          const T_ gx = (got[k] + gsp[k]) * sdt[k];          // dL/dx_t, x_t = u_t - theta_t
-          const T_ du = gup[k] + gx + gmt[k];                // dL/du_t
-          const T_ dth = -gx - du * s_prev * dtt;            // dL/dtheta_t (threshold and soft reset)
-          const T_ db = gbp[k] + bt * dth;                   // dL/db_t
-          const T_ gi = (T_(1) - al[n]) * du;                // dL/di_t
-          git[k] = gi;
-          aa[k] += du * (up[k] - it[k]);                     // d u_t / d alpha
-          ar[k] += db * (bp[k] - s_prev);                    // d b_t / d rho
-          gup[k] = al[n] * du;
-          gbp[k] = rh[n] * db;
-          gsp[k] = (T_(1) - rh[n]) * db - du * theta * dtt;  // dL/ds_{t-1}, without W_rec
-        }
+        alif_backward_row<T_>(N, al, rh, sp + o, up + o, bp + o, bt_ + o, it + o, got + o, gmt + o, sdt + o,
+                              git + o, gup + o, gbp + o, gsp + o, aa + o, ar + o, bj0, bt, dtt);
       }
       if (rec) gsf.addmm_(gi_all[t], *w_rec);  // + dL/di_t W_rec
     }
@@ -417,9 +459,26 @@ std::tuple<Tensor, Tensor, Tensor> to_csr(const Tensor& x_in, int64_t max_nnz) {
     val.reserve(idx.capacity());
     const T_* xp = ptr<T_>(x);
     ip[0] = 0;
+    constexpr int64_t blk = 8;
     for (int64_t r = 0; r < R && !too_dense; ++r) {
       const T_* row = xp + r * F;
-      for (int64_t f = 0; f < F; ++f)
+      int64_t f = 0;
+      for (; f + blk <= F; f += blk) {
+        uint64_t bits = 0;  // all-zero block (the common case at ~1.5 % density): one test
+        for (int64_t q = 0; q < blk; ++q) {
+          T_ v = row[f + q];
+          uint64_t u = 0;
+          std::memcpy(&u, &v, sizeof(T_));
+          bits |= u;
+        }
+        if (bits == 0) continue;
+        for (int64_t q = f; q < f + blk; ++q)
+          if (row[q] != T_(0)) {
+            idx.push_back(static_cast<int32_t>(q));
+            val.push_back(row[q]);
+          }
+      }
+      for (; f < F; ++f)
         if (row[f] != T_(0)) {
           idx.push_back(static_cast<int32_t>(f));
           val.push_back(row[f]);
