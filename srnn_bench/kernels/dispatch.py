@@ -49,8 +49,10 @@ def layer_forward(layer, x: torch.Tensor, state=None, record_membrane: bool = Fa
     rho = torch.exp(-cell.dt / cell.tau_adp)
     w_rec = layer.w_rec.weight if layer.w_rec is not None else None
     cs = state.cell
-    out, u, b_last = ALIFScan.apply(
-        iff, w_rec, alpha, rho, cs.u, cs.b, cs.s, cell.b_j0, cell.beta, cell.dt, cell.spike_fn
+    out, u, u_last, b_last = ALIFScan.apply(
+        iff, w_rec, alpha, rho, cs.u, cs.b, cs.s, cell.b_j0, cell.beta, cell.dt, cell.spike_fn,
+        True,  # iff is our fresh projection: reused as the buffer of i_t
+        record_membrane,
     )  # fmt: skip
-    final = LayerState(ALIFState(u[-1], b_last, out[-1]), out[-1])
-    return out, (u if record_membrane else None), final
+    final = LayerState(ALIFState(u_last, b_last, out[-1]), out[-1])
+    return out, u, final

@@ -45,10 +45,14 @@ def peak_bytes(step) -> int:
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=False) as prof:
         step()
-    events = [e for e in prof.events() if e.name == "[memory]"]
-    events.sort(key=lambda e: e.time_range.start)
+    events = [
+        (e.start_ns(), e.nbytes())
+        for e in prof.profiler.kineto_results.events()
+        if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU
+    ]
+    events.sort()
     live = peak = 0
-    for e in events:
-        live += e.cpu_memory_usage
+    for _, nbytes in events:
+        live += nbytes
         peak = max(peak, live)
     return int(peak)

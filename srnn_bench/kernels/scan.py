@@ -4,9 +4,11 @@ Each op runs one layer over all T steps in one C++ call (``csrc/srnn_kernels.cpp
 node in the autograd graph, instead of ~10 nodes per step. What the backward keeps:
 
 * ALIF: the spikes (the float tensor that is the layer's output and the next layer's input, so it
-  is shared with that layer's weight gradient and costs nothing extra), the membrane ``u_t`` and the
-  total input current ``i_t`` (float). ``b_t`` and ``theta_t`` are recomputed from the spikes.
-  The naive loop keeps about eight [B, N] float tensors per step.
+  is shared with that layer's weight gradient and costs nothing extra) and the total input current
+  ``i_t`` (written over the layer's own input projection). ``u_t``, ``b_t`` and ``theta_t`` are
+  recomputed in the backward from the spikes and currents, bitwise as in the forward, block by
+  block (checkpoints every ~sqrt(T) steps: O(sqrt(T)) extra memory). The naive loop keeps about
+  eight [B, N] float tensors per step.
 * integrator: ``u_t`` (its output) and the projected input.
 * sparse input projection: the input as CSR (int32 indices) instead of the dense [T, B, F] tensor.
 
@@ -54,30 +56,38 @@ def surrogate_kind(surrogate: S.Surrogate) -> tuple[int, list[float]]:
 
 
 class ALIFScan(torch.autograd.Function):
-    """ALIF layer over a whole sequence: ``(iff, w_rec, alpha, rho, u0, b0, s0) -> (spikes, u, b_T)``."""
+    """ALIF layer over a sequence: ``(iff, w_rec, alpha, rho, u0, b0, s0) -> (spikes, u or None, u_T, b_T)``.
+
+    ``iff_scratch``: the caller owns ``iff`` and nothing else reads it (a fresh projection whose autograd
+    node keeps only its inputs), so the total current ``i_t`` is written over it. ``keep_u``: return
+    the membrane of every step (``record_membrane``); otherwise only ``u_T`` is kept.
+    """
 
     @staticmethod
-    def forward(ctx, iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, surrogate):  # noqa: D102
+    def forward(ctx, iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, surrogate, iff_scratch=False,
+                keep_u=True):  # noqa: D102
         ops = load()
-        out, u_all, i_all, b_last = ops.alif_forward(iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt)
-        ctx.save_for_backward(out, u_all, i_all, u0, b0, s0, w_rec, alpha, rho)
+        out, u_all, i_all, u_last, b_last = ops.alif_forward(
+            iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, iff_scratch, keep_u
+        )  # fmt: skip
+        ctx.save_for_backward(out, i_all, u0, b0, s0, w_rec, alpha, rho)
         ctx.consts = (b_j0, beta, dt, surrogate)
         ctx.set_materialize_grads(False)
-        return out, u_all, b_last
+        return out, u_all, u_last, b_last
 
     @staticmethod
-    def backward(ctx, g_out, g_mem, g_b_last):  # noqa: D102
-        out, u_all, i_all, u0, b0, s0, w_rec, alpha, rho = ctx.saved_tensors
+    def backward(ctx, g_out, g_mem, g_u_last, g_b_last):  # noqa: D102
+        out, i_all, u0, b0, s0, w_rec, alpha, rho = ctx.saved_tensors
         b_j0, beta, dt, surrogate = ctx.consts
         ops = load()
         kind, params = surrogate_kind(surrogate)
         sd = None
         if kind == 0:  # any other surrogate: its own derivative(x), x recomputed bitwise
-            x = ops.alif_surrogate_input(out, u_all, rho, b0, s0, b_j0, beta)
+            x = ops.alif_surrogate_input(out, i_all, alpha, rho, u0, b0, s0, b_j0, beta, dt)
             sd = surrogate.derivative(x)
             del x
         gi, gw, ga, gr, gu0, gb0, gs0 = ops.alif_backward(
-            g_out, g_mem, g_b_last, sd, out, u_all, i_all, u0, b0, s0, w_rec, alpha, rho,
+            g_out, g_mem, g_u_last, g_b_last, sd, out, i_all, u0, b0, s0, w_rec, alpha, rho,
             b_j0, beta, dt, kind, params,
         )  # fmt: skip
         need = ctx.needs_input_grad
@@ -89,7 +99,7 @@ class ALIFScan(torch.autograd.Function):
             gu0 if need[4] else None,
             gb0 if need[5] else None,
             gs0 if need[6] else None,
-            None, None, None, None,
+            None, None, None, None, None, None,
         )  # fmt: skip
 
 

@@ -200,46 +200,69 @@ void surrogate_input_row(int64_t n, const T* __restrict u, const T* __restrict b
   for (int64_t k = 0; k < n; ++k) x[k] = u[k] - (bj0 + bt * b[k]);
 }
 
+// One batch row of the state recomputation in the backward: u_t and b_t from the saved spikes and
+// currents, the operations of alif_forward_row (so bitwise the forward's values).
+template <typename T>
+void alif_state_row(int64_t N, const T* __restrict al, const T* __restrict rh, const T* __restrict sp,
+                    const T* __restrict up, const T* __restrict bp, const T* __restrict it, T* __restrict un_,
+                    T* __restrict bn_, T bj0, T bt, T dtt) {
+  for (int64_t n = 0; n < N; ++n) {
+    const T s_prev = sp[n];
+    const T bn = rh[n] * bp[n] + (T(1) - rh[n]) * s_prev;
+    const T theta = bj0 + bt * bn;
+    un_[n] = al[n] * up[n] + (T(1) - al[n]) * it[n] - theta * s_prev * dtt;
+    bn_[n] = bn;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
-// ALIF forward. Returns (spikes [T,B,N], u [T,B,N], i [T,B,N] total input current, b_T [B,N]).
-std::tuple<Tensor, Tensor, Tensor, Tensor> alif_forward(const Tensor& iff_in, const c10::optional<Tensor>& w_rec,
-                                                        const Tensor& alpha_in, const Tensor& rho_in,
-                                                        const Tensor& u0_in, const Tensor& b0_in,
-                                                        const Tensor& s0_in, double b_j0, double beta, double dt) {
+// ALIF forward. Returns (spikes [T,B,N], u [T,B,N] (undefined unless keep_u), i [T,B,N] total
+// input current, u_T [B,N], b_T [B,N]).
+std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
+    const Tensor& iff_in, const c10::optional<Tensor>& w_rec, const Tensor& alpha_in, const Tensor& rho_in,
+    const Tensor& u0_in, const Tensor& b0_in, const Tensor& s0_in, double b_j0, double beta, double dt,
+    bool in_place, bool keep_u) {
   check_seq(iff_in, "iff");
   const Tensor iff = iff_in.contiguous();
-  const int64_t T = iff.size(0), B = iff.size(1), N = iff.size(2);
+  const int64_t T = iff.size(0), B = iff.size(1), N = iff.size(2), BN = B * N;
   const bool rec = w_rec.has_value() && w_rec->defined();
   const Tensor alpha = alpha_in.contiguous(), rho = rho_in.contiguous();
   const Tensor u0 = u0_in.contiguous(), s0 = s0_in.contiguous();
   Tensor b = b0_in.contiguous().clone();
-  Tensor out = at::empty_like(iff), u_all = at::empty_like(iff);
-  Tensor i_all = rec ? at::empty_like(iff) : iff;
+  Tensor out = at::empty_like(iff);
+  Tensor u_all = keep_u ? at::empty_like(iff) : Tensor();
+  Tensor u_roll = keep_u ? Tensor() : at::empty({2, B, N}, iff.options());  // u_{t-1}, u_t alternating
+  // i_t overwrites iff in place when the caller owns iff (in_place): the saved current then costs
+  // no extra [T, B, N] buffer. iff_t is read before i_t is written, element by element.
+  Tensor i_all = (rec && !(in_place && iff_in.is_contiguous())) ? at::empty_like(iff) : iff;
   const Tensor wT = rec ? w_rec->t() : Tensor();
   const Tensor wTc = rec ? wT.contiguous() : Tensor();  // rows of W_rec^T, for the event-driven product
+  Tensor rec_buf = rec ? at::empty({B, N}, iff.options()) : Tensor();
   AT_DISPATCH_FLOATING_TYPES(iff.scalar_type(), "alif_forward", [&] {
     using T_ = scalar_t;
     const T_* al = ptr<T_>(alpha);
     const T_* rh = ptr<T_>(rho);
     const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
     T_* bp = ptr<T_>(b);
-    const int64_t BN = B * N;
+    auto u_at = [&](int64_t t) -> T_* {
+      return keep_u ? ptr<T_>(u_all) + t * BN : ptr<T_>(u_roll) + (t & 1) * BN;
+    };
     for (int64_t t = 0; t < T; ++t) {
       const Tensor s_prev_t = t > 0 ? out[t - 1] : s0;
       const T_* sp = ptr<T_>(s_prev_t);
-      const T_* up = t > 0 ? ptr<T_>(u_all) + (t - 1) * BN : ptr<T_>(u0);
+      const T_* up = t > 0 ? u_at(t - 1) : ptr<T_>(u0);
       T_* it = ptr<T_>(i_all) + t * BN;
       if (rec) {
+        T_* rb = ptr<T_>(rec_buf);
         if (t == 0) {  // the given initial spikes may be any values: dense product
-          Tensor it_view = i_all[t];
-          at::mm_out(it_view, s_prev_t, wT);
+          at::mm_out(rec_buf, s_prev_t, wT);
         } else {
           // Event-driven W_rec s_{t-1}: s_{t-1} is binary (our own spikes), so the product is the
           // sum of the W_rec^T rows of the neurons that spiked, added in increasing order from 0
           // (the order of a K-sequential BLAS kernel; adding the zeros changes nothing).
           const T_* w = ptr<T_>(wTc);
           for (int64_t r = 0; r < B; ++r) {
-            T_* acc = it + r * N;
+            T_* acc = rb + r * N;
             for (int64_t n = 0; n < N; ++n) acc[n] = T_(0);
             const T_* srow = sp + r * N;
             for (int64_t j = 0; j < N; ++j)
@@ -250,9 +273,9 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> alif_forward(const Tensor& iff_in, co
           }
         }
         const T_* ft = ptr<T_>(iff) + t * BN;
-        for (int64_t k = 0; k < BN; ++k) it[k] = ft[k] + it[k];  // i_ff + W_rec s_{t-1}, as the reference
+        for (int64_t k = 0; k < BN; ++k) it[k] = ft[k] + rb[k];  // i_ff + W_rec s_{t-1}, as the reference
       }
-      T_* ut = ptr<T_>(u_all) + t * BN;
+      T_* ut = u_at(t);
       T_* st = ptr<T_>(out) + t * BN;
       for (int64_t r = 0; r < B; ++r) {
         const int64_t o = r * N;
@@ -260,32 +283,90 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> alif_forward(const Tensor& iff_in, co
       }
     }
   });
-  return {out, u_all, i_all, b};
+  Tensor u_last = keep_u ? u_all[T - 1].clone() : u_roll[(T - 1) & 1].clone();
+  return {out, u_all, i_all, u_last, b};
 }
 
+// Block-checkpointed recomputation of (u_t, b_t) for the reverse sweep: the prepass keeps the state
+// before every block of K steps; each block is recomputed when the reverse sweep enters it.
+// Memory O((T/K + K) B N) instead of O(T B N).
+template <typename T>
+struct StateReplay {
+  int64_t T_, B, N, BN, K, nblk;
+  const T *al, *rh, *S, *I, *u0, *b0, *s0;
+  T bj0, bt, dtt;
+  Tensor ck_u, ck_b, blk_u, blk_b;
+  int64_t cur = -1;
+
+  StateReplay(int64_t T__, int64_t B_, int64_t N_, const T* al_, const T* rh_, const T* S_, const T* I_,
+              const T* u0_, const T* b0_, const T* s0_, T bj0_, T bt_, T dtt_, const at::TensorOptions& opts)
+      : T_(T__), B(B_), N(N_), BN(B_ * N_), al(al_), rh(rh_), S(S_), I(I_), u0(u0_), b0(b0_), s0(s0_),
+        bj0(bj0_), bt(bt_), dtt(dtt_) {
+    K = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(T_)))));
+    nblk = (T_ + K - 1) / K;
+    ck_u = at::empty({nblk, B, N}, opts);
+    ck_b = at::empty({nblk, B, N}, opts);
+    blk_u = at::empty({K, B, N}, opts);
+    blk_b = at::empty({K, B, N}, opts);
+    // prepass: run the recurrence, keep the state before each block
+    T* cu = ck_u.data_ptr<T>();
+    T* cb = ck_b.data_ptr<T>();
+    std::memcpy(cu, u0, BN * sizeof(T));
+    std::memcpy(cb, b0, BN * sizeof(T));
+    for (int64_t j = 0; j + 1 < nblk; ++j) {
+      run_block(j, K);
+      std::memcpy(cu + (j + 1) * BN, blk_u.data_ptr<T>() + (K - 1) * BN, BN * sizeof(T));
+      std::memcpy(cb + (j + 1) * BN, blk_b.data_ptr<T>() + (K - 1) * BN, BN * sizeof(T));
+    }
+  }
+  const T* sprev(int64_t t) const { return t > 0 ? S + (t - 1) * BN : s0; }
+  void run_block(int64_t j, int64_t len) {
+    const T* up = ck_u.data_ptr<T>() + j * BN;
+    const T* bp = ck_b.data_ptr<T>() + j * BN;
+    T* ub = blk_u.data_ptr<T>();
+    T* bb = blk_b.data_ptr<T>();
+    for (int64_t q = 0; q < len; ++q) {
+      const int64_t t = j * K + q;
+      const T* sp = sprev(t);
+      const T* it = I + t * BN;
+      for (int64_t r = 0; r < B; ++r) {
+        const int64_t o = r * N;
+        alif_state_row<T>(N, al, rh, sp + o, up + o, bp + o, it + o, ub + q * BN + o, bb + q * BN + o, bj0, bt, dtt);
+      }
+      up = ub + q * BN;
+      bp = bb + q * BN;
+    }
+    cur = j;
+  }
+  // pointers to u_t, b_t, u_{t-1}, b_{t-1}; t must go down monotonically
+  void at_step(int64_t t, const T** ut, const T** bt_, const T** up, const T** bp) {
+    const int64_t j = t / K;
+    if (j != cur) run_block(j, std::min(K, T_ - j * K));
+    const int64_t q = t - j * K;
+    *ut = blk_u.data_ptr<T>() + q * BN;
+    *bt_ = blk_b.data_ptr<T>() + q * BN;
+    *up = q > 0 ? *ut - BN : ck_u.data_ptr<T>() + j * BN;
+    *bp = q > 0 ? *bt_ - BN : ck_b.data_ptr<T>() + j * BN;
+  }
+};
+
 // x_t = u_t - theta_t for every step (input of the surrogate), for the generic-surrogate path.
-Tensor alif_surrogate_input(const Tensor& out, const Tensor& u_all, const Tensor& rho_in, const Tensor& b0_in,
-                            const Tensor& s0_in, double b_j0, double beta) {
+Tensor alif_surrogate_input(const Tensor& out, const Tensor& i_all, const Tensor& alpha_in, const Tensor& rho_in,
+                            const Tensor& u0_in, const Tensor& b0_in, const Tensor& s0_in, double b_j0, double beta,
+                            double dt) {
   const int64_t T = out.size(0), B = out.size(1), N = out.size(2), BN = B * N;
-  const Tensor rho = rho_in.contiguous(), s0 = s0_in.contiguous();
-  Tensor b = b0_in.contiguous().clone();
-  Tensor x = at::empty_like(u_all);
+  const Tensor alpha = alpha_in.contiguous(), rho = rho_in.contiguous();
+  const Tensor u0 = u0_in.contiguous(), b0 = b0_in.contiguous(), s0 = s0_in.contiguous();
+  Tensor x = at::empty_like(out);
   AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "alif_surrogate_input", [&] {
     using T_ = scalar_t;
-    const T_* rh = ptr<T_>(rho);
-    const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta);
-    T_* bp = ptr<T_>(b);
-    for (int64_t t = 0; t < T; ++t) {
-      const T_* sp = t > 0 ? ptr<T_>(out) + (t - 1) * BN : ptr<T_>(s0);
-      const T_* ut = ptr<T_>(u_all) + t * BN;
-      T_* xt = ptr<T_>(x) + t * BN;
-      for (int64_t r = 0; r < B; ++r)
-        for (int64_t n = 0; n < N; ++n) {
-          const int64_t k = r * N + n;
-          const T_ bn = rh[n] * bp[k] + (T_(1) - rh[n]) * sp[k];
-          bp[k] = bn;
-          xt[k] = ut[k] - (bj0 + bt * bn);
-        }
+    const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
+    StateReplay<T_> rp(T, B, N, ptr<T_>(alpha), ptr<T_>(rho), ptr<T_>(out), ptr<T_>(i_all), ptr<T_>(u0),
+                       ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, out.options());
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const T_ *ut, *btp, *up, *bp;
+      rp.at_step(t, &ut, &btp, &up, &bp);
+      surrogate_input_row<T_>(BN, ut, btp, ptr<T_>(x) + t * BN, bj0, bt);
     }
   });
   return x;
@@ -295,8 +376,8 @@ Tensor alif_surrogate_input(const Tensor& out, const Tensor& u_all, const Tensor
 // Returns (grad_iff [T,B,N], grad_w_rec [N,N] or undefined, grad_alpha [N], grad_rho [N],
 //          grad_u0, grad_b0, grad_s0 [B,N]).
 std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c10::optional<Tensor>& grad_mem,
-                                  const c10::optional<Tensor>& grad_b_last, const c10::optional<Tensor>& sd_in,
-                                  const Tensor& out, const Tensor& u_all, const Tensor& i_all,
+                                  const c10::optional<Tensor>& grad_u_last, const c10::optional<Tensor>& grad_b_last,
+                                  const c10::optional<Tensor>& sd_in, const Tensor& out, const Tensor& i_all,
                                   const Tensor& u0_in, const Tensor& b0_in, const Tensor& s0_in,
                                   const c10::optional<Tensor>& w_rec, const Tensor& alpha_in, const Tensor& rho_in,
                                   double b_j0, double beta, double dt, int64_t kind, std::vector<double> params) {
@@ -313,12 +394,12 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
   const Tensor go = has_go ? grad_out->contiguous() : Tensor();
   const Tensor gm = has_gm ? grad_mem->contiguous() : Tensor();
   const Tensor sd = has_sd ? sd_in->contiguous() : Tensor();
-  Tensor gb = (grad_b_last.has_value() && grad_b_last->defined()) ? grad_b_last->contiguous().clone()
-                                                                    : at::zeros({B, N}, opts);
-  Tensor gu = at::zeros({B, N}, opts), gsf = at::zeros({B, N}, opts);
+  auto init = [&](const c10::optional<Tensor>& g) {
+    return (g.has_value() && g->defined()) ? g->contiguous().clone() : at::zeros({B, N}, opts);
+  };
+  Tensor gu = init(grad_u_last), gb = init(grad_b_last), gsf = at::zeros({B, N}, opts);
   Tensor acc_a = at::zeros({B, N}, opts), acc_r = at::zeros({B, N}, opts);
   Tensor sdbuf = at::empty({B, N}, opts), xbuf = at::empty({B, N}, opts);
-  Tensor b_all = at::empty_like(out);  // b_t recomputed from the saved spikes (bitwise the forward's)
   Tensor gi_all = at::empty_like(out);
   AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "alif_backward", [&] {
     using T_ = scalar_t;
@@ -326,22 +407,8 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
     const T_* rh = ptr<T_>(rho);
     const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
     const T_* S = ptr<T_>(out);
-    const T_* U = ptr<T_>(u_all);
     const T_* I = ptr<T_>(i_all);
-    T_* Bv = ptr<T_>(b_all);
-    {
-      const T_* bprev = ptr<T_>(b0);
-      for (int64_t t = 0; t < T; ++t) {
-        const T_* sp = t > 0 ? S + (t - 1) * BN : ptr<T_>(s0);
-        T_* bt_ = Bv + t * BN;
-        for (int64_t r = 0; r < B; ++r)
-          for (int64_t n = 0; n < N; ++n) {
-            const int64_t k = r * N + n;
-            bt_[k] = rh[n] * bprev[k] + (T_(1) - rh[n]) * sp[k];
-          }
-        bprev = bt_;
-      }
-    }
+    StateReplay<T_> rp(T, B, N, al, rh, S, I, ptr<T_>(u0), ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, opts);
     const T_* z = ptr<T_>(zeros_bn);
     T_* gup = ptr<T_>(gu);
     T_* gbp = ptr<T_>(gb);
@@ -351,12 +418,10 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
     T_* sdb = ptr<T_>(sdbuf);
     T_* xb = ptr<T_>(xbuf);
     for (int64_t t = T - 1; t >= 0; --t) {
-      const T_* ut = U + t * BN;
-      const T_* bt_ = Bv + t * BN;
+      const T_ *ut, *bt_, *up, *bp;
+      rp.at_step(t, &ut, &bt_, &up, &bp);  // u_t, b_t, u_{t-1}, b_{t-1}, recomputed bitwise
       const T_* it = I + t * BN;
       const T_* sp = t > 0 ? S + (t - 1) * BN : ptr<T_>(s0);
-      const T_* up = t > 0 ? U + (t - 1) * BN : ptr<T_>(u0);
-      const T_* bp = t > 0 ? Bv + (t - 1) * BN : ptr<T_>(b0);
       const T_* got = has_go ? ptr<T_>(go) + t * BN : z;
       const T_* gmt = has_gm ? ptr<T_>(gm) + t * BN : z;
       const T_* sdt;
@@ -560,13 +625,14 @@ Tensor surrogate_derivative_op(const Tensor& x_in, int64_t kind, std::vector<dou
 
 TORCH_LIBRARY(srnn_kernels, m) {
   m.def("alif_forward(Tensor iff, Tensor? w_rec, Tensor alpha, Tensor rho, Tensor u0, Tensor b0, Tensor s0, "
-        "float b_j0, float beta, float dt) -> (Tensor, Tensor, Tensor, Tensor)",
+        "float b_j0, float beta, float dt, bool in_place=False, bool keep_u=True) "
+        "-> (Tensor, Tensor, Tensor, Tensor, Tensor)",
         &alif_forward);
-  m.def("alif_surrogate_input(Tensor out, Tensor u_all, Tensor rho, Tensor b0, Tensor s0, float b_j0, float beta) "
-        "-> Tensor",
+  m.def("alif_surrogate_input(Tensor out, Tensor i_all, Tensor alpha, Tensor rho, Tensor u0, Tensor b0, Tensor s0, "
+        "float b_j0, float beta, float dt) -> Tensor",
         &alif_surrogate_input);
-  m.def("alif_backward(Tensor? grad_out, Tensor? grad_mem, Tensor? grad_b_last, Tensor? sd, Tensor out, "
-        "Tensor u_all, Tensor i_all, Tensor u0, Tensor b0, Tensor s0, Tensor? w_rec, Tensor alpha, Tensor rho, "
+  m.def("alif_backward(Tensor? grad_out, Tensor? grad_mem, Tensor? grad_u_last, Tensor? grad_b_last, Tensor? sd, "
+        "Tensor out, Tensor i_all, Tensor u0, Tensor b0, Tensor s0, Tensor? w_rec, Tensor alpha, Tensor rho, "
         "float b_j0, float beta, float dt, int kind, float[] params) -> Tensor[]",
         &alif_backward);
   m.def("li_forward(Tensor iff, Tensor alpha, Tensor u0) -> Tensor", &li_forward);
