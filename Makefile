@@ -30,5 +30,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
+# Training-step benchmark (not a test): fused kernels vs the naive loop, 2 pinned threads;
+# writes results/bench.md. BENCH_ARGS="--mnist1d" adds the default experiment's epoch time.
+bench: $(STAMP)
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(PY) scripts/bench.py --threads 2 $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
