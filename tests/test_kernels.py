@@ -73,7 +73,7 @@ def assert_rel(a, b, tol, what):
     assert err <= tol, f"{what}: relative error {err:.3g} > {tol}"
 
 
-def compare(ref, fused, x, tol):
+def compare(ref, fused, x, tol, nonzero=True):
     o_ref, g_ref = run(ref, x)
     o_fus, g_fus = run(fused, x)
     assert o_fus.output.grad_fn is not None and "Scan" in type(o_fus.output.grad_fn).__name__, "fused path not taken"
@@ -82,7 +82,8 @@ def compare(ref, fused, x, tol):
         assert torch.equal(o_ref.activity[k], o_fus.activity[k]), f"spikes of {k} differ"
     assert g_ref.keys() == g_fus.keys()
     for k in g_ref:
-        assert g_ref[k].abs().max() > 0, f"gradient of {k} is zero: the test would not see an error"
+        if nonzero:
+            assert g_ref[k].abs().max() > 0, f"gradient of {k} is zero: the test would not see an error"
         assert_rel(g_ref[k], g_fus[k], tol, f"grad {k}")
     return o_ref, g_ref
 
@@ -237,3 +238,11 @@ def test_unsupported_dtype_falls_back_to_reference_with_a_warning():
     with pytest.warns(UserWarning, match="no fused kernel for dtype torch.bfloat16"):
         out = fused(inputs(torch.bfloat16, T=5))
     assert out.output.dtype == torch.bfloat16 and "Stack" in type(out.output.grad_fn).__name__
+
+
+@pytest.mark.parametrize("T", [1, 2, 17])
+def test_short_and_odd_sequence_lengths(T):
+    """Checkpoint blocks of ceil(sqrt(T)) steps: lengths 1, 2 and a non-square length."""
+    ref, fused = model_pair("alif", True, "gaussian", torch.float64, readout="spiking")
+    # at T = 1 the recurrent weights see only the zero initial spikes: their gradient is exactly 0
+    compare(ref, fused, inputs(torch.float64, T=T, density=0.5), TOL[torch.float64], nonzero=T > 1)
