@@ -36,17 +36,18 @@ def neuron_cfg(name="alif", backend="reference", train_tau=True):
 
 
 def model_pair(neuron="alif", recurrent=True, surrogate="multi_gaussian", dtype=torch.float64, train_tau=True,
-               readout="integrator", n_in=24, hidden=(14, 10), seed=0):
+               readout="integrator", n_in=24, hidden=(14, 10), seed=0, bias=True):
     """Reference model and a deep copy switched to the fused backend (same weights)."""
     torch.manual_seed(seed)
     sur = surrogate if isinstance(surrogate, S.Surrogate) else build_surrogate({"name": surrogate})
-    cfg = dict(name="srnn", hidden=list(hidden), recurrent=recurrent, bias=True,
+    cfg = dict(name="srnn", hidden=list(hidden), recurrent=recurrent, bias=bias,
                readout=dict(kind=readout, tau_m=dict(init="normal", mean=20.0, std=5.0)))  # fmt: skip
     ref = build_model(cfg, n_in, 5, neuron_cfg(neuron, "reference", train_tau), sur).to(dtype)
     with torch.no_grad():  # larger input weights: enough spikes that every path is exercised
         for layer in ref.layers:
             layer.w_in.weight.mul_(3.0)
-            layer.w_in.bias.uniform_(-0.05, 0.1)
+            if bias:
+                layer.w_in.bias.uniform_(-0.05, 0.1)
     fused = copy.deepcopy(ref)
     for layer in [*fused.layers, fused.readout]:
         layer.cell.backend = "fused"
@@ -246,3 +247,10 @@ def test_short_and_odd_sequence_lengths(T):
     ref, fused = model_pair("alif", True, "gaussian", torch.float64, readout="spiking")
     # at T = 1 the recurrent weights see only the zero initial spikes: their gradient is exactly 0
     compare(ref, fused, inputs(torch.float64, T=T, density=0.5), TOL[torch.float64], nonzero=T > 1)
+
+
+def test_without_bias_sparse_input():
+    ref, fused = model_pair("alif", True, "multi_gaussian", torch.float32, bias=False)
+    x = inputs(torch.float32, density=0.1)
+    compare(ref, fused, x, TOL[torch.float32])
+    assert "CSRLinear" in graph_names(fused.layers[0](x)[0])
