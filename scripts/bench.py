@@ -166,9 +166,8 @@ def main(argv=None) -> int:
         return f"{b / 2**20:.1f} MiB"
 
     try:
-        cpu = next(
-            ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")
-        )  # fmt: skip
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
     except (OSError, StopIteration):
         cpu = platform.processor() or "unknown CPU"
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3

@@ -35,8 +35,18 @@ def neuron_cfg(name="alif", backend="reference", train_tau=True):
     )  # fmt: skip
 
 
-def model_pair(neuron="alif", recurrent=True, surrogate="multi_gaussian", dtype=torch.float64, train_tau=True,
-               readout="integrator", n_in=24, hidden=(14, 10), seed=0, bias=True):
+def model_pair(
+    neuron="alif",
+    recurrent=True,
+    surrogate="multi_gaussian",
+    dtype=torch.float64,
+    train_tau=True,
+    readout="integrator",
+    n_in=24,
+    hidden=(14, 10),
+    seed=0,
+    bias=True,
+):
     """Reference model and a deep copy switched to the fused backend (same weights)."""
     torch.manual_seed(seed)
     sur = surrogate if isinstance(surrogate, S.Surrogate) else build_surrogate({"name": surrogate})
@@ -168,7 +178,7 @@ def test_carried_state_truncated_bptt_chunks():
     for layer in (ref, fused):
         torch.manual_seed(4)
         out1, mem1, st = layer(x[:15], record_membrane=True)
-        out2, mem2, st = layer(x[15:], st, record_membrane=True)
+        _, mem2, st = layer(x[15:], st, record_membrane=True)
         loss = (mem2**2).sum() + out1.sum() * 0.1 + (st.cell.b * 3).sum() + (st.cell.u**2).sum()
         results.append((torch.cat([mem1, mem2]), torch.autograd.grad(loss, list(layer.parameters()))))
     assert torch.equal(results[0][0], results[1][0])

@@ -46,7 +46,8 @@ def load(verbose: bool = False):
         reason = compiler_missing()
         if reason is None:
             try:
-                from torch.utils.cpp_extension import load as cpp_load, verify_ninja_availability
+                from torch.utils.cpp_extension import load as cpp_load
+                from torch.utils.cpp_extension import verify_ninja_availability
 
                 verify_ninja_availability()
                 cpp_load(
@@ -58,7 +59,7 @@ def load(verbose: bool = False):
                 )
                 _state["ops"] = torch.ops.srnn_kernels
                 return _state["ops"]
-            except Exception as exc:  # build failures are reported as one line
+            except Exception as exc:  # noqa: BLE001  (any build failure is reported as one line)
                 first = str(exc).strip().splitlines()
                 reason = f"building the srnn_kernels C++ extension failed: {first[0] if first else type(exc).__name__}"
         _state["error"] = reason

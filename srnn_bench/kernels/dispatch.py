@@ -19,7 +19,6 @@ def _fallback(reason: str) -> None:
     if reason not in _warned:
         _warned.add(reason)
         warnings.warn(f"neuron.backend=fused: {reason}; using the reference loop", stacklevel=3)
-    return None
 
 
 def layer_forward(layer, x: torch.Tensor, state=None, record_membrane: bool = False):

@@ -64,8 +64,7 @@ class ALIFScan(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, surrogate, iff_scratch=False,
-                keep_u=True):  # noqa: D102
+    def forward(ctx, iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, surrogate, iff_scratch=False, keep_u=True):
         ops = load()
         out, u_all, i_all, u_last, b_last = ops.alif_forward(
             iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, iff_scratch, keep_u
@@ -76,7 +75,7 @@ class ALIFScan(torch.autograd.Function):
         return out, u_all, u_last, b_last
 
     @staticmethod
-    def backward(ctx, g_out, g_mem, g_u_last, g_b_last):  # noqa: D102
+    def backward(ctx, g_out, g_mem, g_u_last, g_b_last):
         out, i_all, u0, b0, s0, w_rec, alpha, rho = ctx.saved_tensors
         b_j0, beta, dt, surrogate = ctx.consts
         ops = load()
@@ -107,13 +106,13 @@ class LIScan(torch.autograd.Function):
     """Leaky-integrator readout over a whole sequence: ``(iff, alpha, u0) -> u``."""
 
     @staticmethod
-    def forward(ctx, iff, alpha, u0):  # noqa: D102
+    def forward(ctx, iff, alpha, u0):
         u_all = load().li_forward(iff, alpha, u0)
         ctx.save_for_backward(u_all, iff, u0, alpha)
         return u_all
 
     @staticmethod
-    def backward(ctx, g_u):  # noqa: D102
+    def backward(ctx, g_u):
         u_all, iff, u0, alpha = ctx.saved_tensors
         gi, ga, gu0 = load().li_backward(g_u, u_all, iff, u0, alpha)
         need = ctx.needs_input_grad
@@ -124,14 +123,14 @@ class CSRLinear(torch.autograd.Function):
     """``x W^T + b`` with a sparse input ``x`` (no gradient w.r.t. ``x``) held as CSR."""
 
     @staticmethod
-    def forward(ctx, indptr, indices, values, weight, bias):  # noqa: D102
+    def forward(ctx, indptr, indices, values, weight, bias):
         ctx.save_for_backward(indptr, indices, values)
         ctx.n_features = weight.shape[1]
         ctx.has_bias = bias is not None
         return load().csr_linear(indptr, indices, values, weight.t().contiguous(), bias)
 
     @staticmethod
-    def backward(ctx, g):  # noqa: D102
+    def backward(ctx, g):
         indptr, indices, values = ctx.saved_tensors
         gw = None
         if ctx.needs_input_grad[3]:
