@@ -7,10 +7,10 @@ STAMP  := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
 
-.PHONY: install run test test-slow clean help reproduce-table1 reproduce-table2 reproduce-src-table2 reproduce-ponghiran-table1
+.PHONY: install run test test-slow bench clean help reproduce-table1 reproduce-table2 reproduce-src-table2 reproduce-ponghiran-table1
 
 help:
-	@echo "make install | run | test | test-slow | clean"
+	@echo "make install | run | test | test-slow | bench | clean"
 	@echo "make reproduce-table1 [SMOKE=1] [SEEDS='0 1 2'] | reproduce-table2 [RUNS=outputs] | reproduce-src-table2 | reproduce-ponghiran-table1"
 
 $(STAMP): pyproject.toml
@@ -49,6 +49,11 @@ reproduce-ponghiran-table1: $(STAMP)
 RUNS ?= outputs
 reproduce-table2: $(STAMP)
 	$(PY) -m srnn_bench.reporting.table2 --runs $(RUNS)
+
+# Training-step benchmark (not a test): fused kernels vs the naive loop, 2 pinned threads;
+# writes results/bench.md. BENCH_ARGS="--mnist1d" adds the default experiment's epoch time.
+bench: $(STAMP)
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(PY) scripts/bench.py --threads 2 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

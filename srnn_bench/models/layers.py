@@ -88,6 +88,12 @@ class SpikingLayer(nn.Module):
         Returns ``(outputs [T, B, N], membranes [T, B, N] or None, final_state)``. The feed-forward
         projection of all steps is one matrix product (same numbers as stepping; fewer kernels).
         """
+        if getattr(self.cell, "backend", "reference") == "fused":  # srnn_bench.kernels: one op per layer
+            from ..kernels import layer_forward
+
+            fused = layer_forward(self, x, state, record_membrane)
+            if fused is not None:
+                return fused
         if state is None:
             state = self.init_state(x.shape[1], x.device, x.dtype)
         i_ff = self.project(x)

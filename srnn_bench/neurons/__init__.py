@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 
 from torch import nn
 
+from ..kernels import validate_backend
 from ..surrogates import Surrogate
 from .alif import U0_SCHEMES, ALIFCell, ALIFState, alif_step
 from .conventional import GRUCell, IdentityCell, LSTMCell, RNNCell
@@ -38,8 +39,8 @@ def _check_keys(cfg: Mapping, allowed: set[str]) -> None:
 
 
 def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"})
-    return ALIFCell(
+    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0", "backend"})
+    cell = ALIFCell(
         size,
         surrogate,
         tau_m=dict(cfg["tau_m"]),
@@ -51,6 +52,8 @@ def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
         train_tau_adp=cfg.get("train_tau_adp", True),
         u0=cfg.get("u0", "uniform"),
     )
+    cell.backend = validate_backend(cfg.get("backend", "reference"))  # srnn_bench.kernels
+    return cell
 
 
 def _relu(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:

@@ -1,0 +1,32 @@
+"""Fast whole-sequence kernels for the SRNN layers: the ``neuron.backend`` choice.
+
+``reference``  the per-step loop of :class:`srnn_bench.models.layers.SpikingLayer` over the pure
+               step functions (plain autograd; kept for checking).
+``fused``      one autograd op per layer and sequence with a hand-written BPTT backward, the
+               elementwise update fused in C++ (compiled on first use, cached), recurrent matmuls
+               in MKL, a CSR input projection for sparse inputs (:mod:`srnn_bench.kernels.scan`).
+               Same numbers as ``reference`` (tests/test_kernels.py). CPU float32/float64 only:
+               on other devices or dtypes, or without a C++ compiler, the layer falls back to the
+               reference loop (one warning).
+"""
+
+from __future__ import annotations
+
+BACKENDS = ("reference", "fused")
+
+
+def validate_backend(name: str) -> str:
+    """Return ``name`` or raise the one-line error naming the valid choices."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown neuron.backend '{name}'; valid choices: {', '.join(BACKENDS)}")
+    return name
+
+
+def layer_forward(layer, x, state=None, record_membrane: bool = False):
+    """Fused forward of a :class:`SpikingLayer`, or ``None`` when it must use the reference loop."""
+    from .dispatch import layer_forward as _impl
+
+    return _impl(layer, x, state, record_membrane)
+
+
+__all__ = ["BACKENDS", "layer_forward", "validate_backend"]

@@ -1,0 +1,75 @@
+"""Compile-on-first-use loader of the C++ kernels (``csrc/srnn_kernels.cpp``).
+
+``torch.utils.cpp_extension.load`` builds the library with ninja and the system C++ compiler
+into torch's extension cache (``$TORCH_EXTENSIONS_DIR``, default ``~/.cache/torch_extensions``)
+and reuses it while the source is unchanged. The ops are registered as ``torch.ops.srnn_kernels.*``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+SOURCE = Path(__file__).parent / "csrc" / "srnn_kernels.cpp"
+# -ffp-contract=off: no fused multiply-add, so the forward is bitwise the reference's.
+# -fno-trapping-math lets GCC if-convert (vectorise) the threshold and surrogate loops; -march=native
+# uses the build machine's vector width (the build is cached per user, on the machine that runs it).
+CFLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-march=native"]
+
+_lock = threading.Lock()
+_state: dict = {"ops": None, "error": None}
+
+
+def compiler_missing() -> str | None:
+    """A one-line reason when no C++ compiler is on PATH (``$CXX`` or ``c++``/``g++``), else None."""
+    cxx = os.environ.get("CXX", "c++")
+    if shutil.which(cxx) or shutil.which("g++"):
+        return None
+    return f"no C++ compiler found (tried $CXX={cxx!r} and 'g++'); install g++ to use neuron.backend=fused"
+
+
+def load(verbose: bool = False):
+    """Build (first call) and load the kernels; return ``torch.ops.srnn_kernels``.
+
+    Raises ``RuntimeError`` with a one-line reason when the build is impossible (no compiler,
+    no ninja, compile error); the error is remembered so later calls fail fast.
+    """
+    with _lock:
+        if _state["ops"] is not None:
+            return _state["ops"]
+        if _state["error"] is not None:
+            raise RuntimeError(_state["error"])
+        import torch
+
+        reason = compiler_missing()
+        if reason is None:
+            try:
+                from torch.utils.cpp_extension import load as cpp_load
+                from torch.utils.cpp_extension import verify_ninja_availability
+
+                verify_ninja_availability()
+                cpp_load(
+                    name="srnn_kernels",
+                    sources=[str(SOURCE)],
+                    extra_cflags=CFLAGS,
+                    is_python_module=False,
+                    verbose=verbose,
+                )
+                _state["ops"] = torch.ops.srnn_kernels
+                return _state["ops"]
+            except Exception as exc:  # noqa: BLE001  (any build failure is reported as one line)
+                first = str(exc).strip().splitlines()
+                reason = f"building the srnn_kernels C++ extension failed: {first[0] if first else type(exc).__name__}"
+        _state["error"] = reason
+        raise RuntimeError(reason)
+
+
+def available() -> bool:
+    """Whether the C++ kernels can be used (builds them on first call)."""
+    try:
+        load()
+        return True
+    except RuntimeError:
+        return False
