@@ -15,11 +15,25 @@ from pathlib import Path
 SOURCE = Path(__file__).parent / "csrc" / "srnn_kernels.cpp"
 # -ffp-contract=off: no fused multiply-add, so the forward is bitwise the reference's.
 # -fno-trapping-math lets GCC if-convert (vectorise) the threshold and surrogate loops; -march=native
-# uses the build machine's vector width (the build is cached per user, on the machine that runs it).
+# uses the build machine's vector width. The cache entry's name carries a hash of the CPU's feature flags,
+# so a home directory shared by cluster nodes of different CPUs never loads a binary built for another.
 CFLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-march=native"]
 
 _lock = threading.Lock()
 _state: dict = {"ops": None, "error": None}
+
+
+def cpu_tag() -> str:
+    """8 hex digits identifying the CPU's instruction-set features (``/proc/cpuinfo`` flags)."""
+    import hashlib
+    import platform
+
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        flags = next((line for line in text.splitlines() if line.startswith(("flags", "Features"))), text)
+    except OSError:
+        flags = platform.processor() or platform.machine()
+    return hashlib.sha1(flags.encode()).hexdigest()[:8]
 
 
 def compiler_missing() -> str | None:
@@ -51,7 +65,7 @@ def load(verbose: bool = False):
 
                 verify_ninja_availability()
                 cpp_load(
-                    name="srnn_kernels",
+                    name=f"srnn_kernels_{cpu_tag()}",
                     sources=[str(SOURCE)],
                     extra_cflags=CFLAGS,
                     is_python_module=False,
