@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import torch
 import yaml
-
 from conftest import CONFIG_DIR, ROOT, compose
+
 from srnn_bench.config_validation import validate_config
 from srnn_bench.models import build_model
 from srnn_bench.neurons import build_cell, quantize
