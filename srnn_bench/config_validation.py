@@ -149,6 +149,8 @@ def registries() -> dict[str, Sequence[str]]:
 
 
 def _check_choices(cfg: Mapping) -> None:
+    from .models import READOUTS
+    from .neurons import U0_SCHEMES
     from .training.losses import LOSS_MODES
     from .training.trainer import ON_NONFINITE
 
@@ -165,11 +167,11 @@ def _check_choices(cfg: Mapping) -> None:
     if tr.get("on_nonfinite", "stop") not in ON_NONFINITE:
         _fail(f"unknown trainer.on_nonfinite '{tr.get('on_nonfinite')}'; valid choices: {', '.join(ON_NONFINITE)}")
     kind = (cfg["model"].get("readout") or {}).get("kind")
-    if kind is not None and kind not in ("integrator", "spiking"):
-        _fail(f"unknown model.readout.kind '{kind}'; valid choices: integrator, spiking")
+    if kind is not None and kind not in READOUTS:
+        _fail(f"unknown model.readout.kind '{kind}'; valid choices: {', '.join(READOUTS)}")
     u0 = cfg["neuron"].get("u0")
-    if u0 is not None and u0 not in ("uniform", "zero"):
-        _fail(f"unknown neuron.u0 '{u0}'; valid choices: uniform, zero")
+    if u0 is not None and u0 not in U0_SCHEMES:
+        _fail(f"unknown neuron.u0 '{u0}'; valid choices: {', '.join(U0_SCHEMES)}")
 
 
 def _check_combinations(cfg: Mapping) -> None:

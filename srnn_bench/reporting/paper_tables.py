@@ -1,6 +1,6 @@
 """Paper-table reproduction: run every cell whose data is present, then build the table from run directories.
 
-    python -m srnn_bench.reporting.paper_tables table1 [--seeds 0 1 2] [--smoke] [--build-only]
+    python -m srnn_bench.reporting.paper_tables table1|src_table2|ponghiran_table1 [--seeds 0 1 2] [--smoke] [--build-only]
 
 A *table spec* (``TABLES``) names the paper values file under ``results/paper_values/`` and, per cell,
 the experiment config that reproduces it. Runs go to ``<runs_root>/<table>/<cell>/seed<k>/`` (real) or
@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,18 @@ class Cell:
     experiment: str  # configs/experiment/<experiment>.yaml
     dataset: str  # dataset config name (for presence checks)
     paper_key: str = "accuracy"
+    overrides: tuple[str, ...] = ()  # Hydra overrides on top of the experiment (e.g. the layer count)
+
+
+@dataclass(frozen=True)
+class Column:
+    """An extra column: the paper's ``paper_key`` of each cell and/or ``ours`` computed from a run's
+    metrics.json (mean over the finished runs; ``None`` = not measured)."""
+
+    header: str
+    paper_key: str | None = None
+    ours: Callable[[dict], float | None] | None = None
+    fmt: str = "{:.2f}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,22 @@ class TableSpec:
     title: str
     paper_values: str
     cells: tuple[Cell, ...]
+    columns: tuple[Column, ...] = ()
+
+
+def _zero_output_pct(m: dict) -> float | None:
+    """Ponghiran Table 1 columns 6-7: % of zero outputs of the hidden layers = 100 (1 - firing_rate), the
+    firing rate being the fraction of non-zero messages (srnn_bench/metrics/activity.py)."""
+    rate = m.get("firing_rate")
+    return None if not isinstance(rate, (int, float)) else 100.0 * (1.0 - rate)
+
+
+# De Geeter Table 2: "Layers" counts the final population layer (Fig. 4: 1 layer = "no hidden layer");
+# the experiment files hold the 3-layer network, the cells set the hidden layers of 512.
+_SRC_HIDDEN = {1: "[]", 2: "[512]", 3: "[512,512]", 5: "[512,512,512,512]"}
+_SRC_TASKS = {"mnist_rate": "mnist", "mnist_latency": "mnist", "fmnist_rate": "fmnist", "fmnist_latency": "fmnist",
+              "nmnist": "nmnist"}
+_PONGHIRAN_ARCHS = ("lstm", "gru", "plif_traditional", "plif_v1", "plif_v2")
 
 
 TABLES: dict[str, TableSpec] = {
@@ -58,6 +87,25 @@ TABLES: dict[str, TableSpec] = {
             Cell("timit_bialif", "timit_bialif", "timit"),
         ),
     ),
+    "src_table2": TableSpec(
+        "De Geeter et al., Table 2 (SRC vs LIF, 1/2/3/5 layers)",
+        "degeeter2023_table2.yaml",
+        tuple(
+            Cell(f"{neuron}_{task}_l{layers}", f"{neuron}_{task}", dataset, overrides=(f"model.hidden={hidden}",))
+            for task, dataset in _SRC_TASKS.items()
+            for layers, hidden in _SRC_HIDDEN.items()
+            for neuron in ("src", "lif")
+        ),
+    ),
+    "ponghiran_table1": TableSpec(
+        "Ponghiran & Roy 2022, Table 1",
+        "ponghiran2022_table1.yaml",
+        tuple(Cell(f"{ds}_{arch}", f"{ds}_{arch}", ds) for ds in ("timit", "librispeech") for arch in _PONGHIRAN_ARCHS),
+        columns=(
+            Column("zero outputs (%)", "zeros", _zero_output_pct),
+            Column("ops / inf. (norm. to LSTM)", "ops"),
+        ),
+    ),
 }
 
 
@@ -70,7 +118,7 @@ def run_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str | None, extra: 
     cmd = [sys.executable, "-m", "srnn_bench", f"experiment={cell.experiment}", f"trainer.seed={seed}", f"hydra.run.dir={run_dir}"]
     if data_dir:
         cmd.append(f"paths.data_dir={data_dir}")
-    cmd += extra
+    cmd += [*cell.overrides, *extra]
     print(f"[{cell.name} seed {seed}] {' '.join(cmd[3:])}", flush=True)
     return subprocess.run(cmd, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}).returncode
 
@@ -84,7 +132,7 @@ def smoke_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str, extra: list[
 
     from ..run import run
 
-    overrides = [f"experiment={cell.experiment}", f"trainer.seed={seed}", f"paths.run_dir={run_dir}", f"paths.data_dir={data_dir}", *extra]
+    overrides = [f"experiment={cell.experiment}", f"trainer.seed={seed}", f"paths.run_dir={run_dir}", f"paths.data_dir={data_dir}", *cell.overrides, *extra]
     print(f"[{cell.name} smoke] {' '.join(overrides[1:])}", flush=True)
     try:
         with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
@@ -132,9 +180,12 @@ def build_table(name: str, runs_root: Path, out: Path, smoke: bool, absent: dict
         f"Paper values: {paper['source']} (stored in `results/paper_values/{spec.paper_values}`).",
         f"Built from run directories under `{runs_root.relative_to(ROOT) if runs_root.is_relative_to(ROOT) else runs_root}` at commit `{git_info()['commit']}`.",
         "",
-        "| cell | task | network | paper acc. (%) | ours acc. (%) mean ± std | firing rate | SOP / sample | runs |",
-        "|---|---|---|---|---|---|---|---|",
     ]
+    extra_heads = []
+    for col in spec.columns:
+        extra_heads += ([f"paper {col.header}"] if col.paper_key else []) + ([f"ours {col.header}"] if col.ours else [])
+    heads = ["cell", "task", "network", "paper acc. (%)", "ours acc. (%) mean ± std", *extra_heads, "firing rate", "SOP / sample", "runs"]
+    lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     notes = []
     for cell in spec.cells:
         p = paper["cells"][cell.name]
@@ -142,9 +193,14 @@ def build_table(name: str, runs_root: Path, out: Path, smoke: bool, absent: dict
         rate = _plain([m.get("firing_rate") for m in done], "{:.4f}")
         sop = _plain([m.get("sop_per_sample") for m in done], "{:.3g}")
         dirs = ", ".join(f"`{Path(m['run_dir']).name}`" for m in done) or "—"
-        lines.append(
-            f"| {cell.name} | {p['task']} | {p['network']} | {p[cell.paper_key]} | {_pct([m['test_acc'] for m in done])} | {rate} | {sop} | {dirs} |"
-        )
+        extras = []
+        for col in spec.columns:
+            if col.paper_key:
+                extras.append("—" if p.get(col.paper_key) is None else str(p[col.paper_key]))
+            if col.ours:
+                extras.append(_plain([col.ours(m) for m in done], col.fmt))
+        row = [cell.name, p["task"], p["network"], p[cell.paper_key], _pct([m["test_acc"] for m in done]), *extras, rate, sop, dirs]
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
         if absent and cell.name in absent:
             notes.append(f"- {cell.name}: not run — {absent[cell.name]}")
         elif not done and not problems:
