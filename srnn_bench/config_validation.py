@@ -84,8 +84,7 @@ def _check_leaf(key: str, name: str, v) -> None:
         _check_tau(key, v)
         return
     if name in SIZE_LISTS and isinstance(v, (list, tuple)):
-        if not v:
-            _fail(f"{key} must list at least one layer size, got []")
+        # an empty list is allowed: no hidden layer, the input feeds the readout (De Geeter's 1-layer net)
         for i, x in enumerate(v):
             if isinstance(x, bool) or not isinstance(x, int) or x <= 0:
                 _fail(f"{key}[{i}] must be a positive integer (a layer size), got {x!r}")

@@ -27,7 +27,6 @@ BAD = [
     ("trainer.eval_batch_size=-5", "trainer.eval_batch_size must be > 0"),
     ("trainer.batch_size=2.5", "trainer.batch_size must be an integer"),
     ("model.hidden=[16,0]", "model.hidden[1] must be a positive integer"),
-    ("model.hidden=[]", "model.hidden must list at least one layer size"),
     ("trainer.lr=0", "trainer.lr must be > 0"),
     ("trainer.lr=abc", "trainer.lr must be a number, got 'abc'"),
     ("trainer.epochs=-1", "trainer.epochs must be >= 0"),

@@ -98,8 +98,10 @@ class SRNN(nn.Module):
     ) -> None:
         super().__init__()
         hidden = list(hidden)
-        if not hidden or any(int(h) <= 0 for h in hidden):
-            raise ValueError(f"model.hidden must be a non-empty list of positive sizes, got {hidden}")
+        if any(int(h) <= 0 for h in hidden):
+            raise ValueError(f"model.hidden must list positive layer sizes, got {hidden}")
+        if not hidden and bidirectional:
+            raise ValueError("model.bidirectional=true needs at least one hidden layer (model.hidden)")
         rec = [recurrent] * len(hidden) if isinstance(recurrent, bool) else list(recurrent)
         if len(rec) != len(hidden):
             raise ValueError(f"model.recurrent has {len(rec)} entries for {len(hidden)} hidden layers")
@@ -119,7 +121,7 @@ class SRNN(nn.Module):
 
         self.layers = stack()
         self.layers_bwd = stack() if self.bidirectional else None
-        n_prev = int(hidden[-1])
+        n_prev = int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
 
         self.readout_kind = readout["kind"]
         self.final = None  # the population readout's final layer of group * C neurons
@@ -214,7 +216,7 @@ class SRNN(nn.Module):
                 syn.append(Synapses(src, layer.w_in.out_features))
                 if layer.w_rec is not None:
                     syn.append(Synapses(f"layer{i}{suffix}", layer.w_rec.out_features))
-        top = [f"layer{n - 1}{suffix}" for suffix, _ in stacks]  # bidirectional: both feed the mean
+        top = [f"layer{n - 1}{suffix}" for suffix, _ in stacks] if n else ["input"]  # bidirectional: both feed the mean
         nxt = self.final if self.final is not None else self.readout
         syn += [Synapses(src, nxt.w_in.out_features) for src in top]
         if self.final is not None:
