@@ -38,3 +38,18 @@ def test_mg_grid_2x2_joblib_and_heatmaps(tmp_path):
     assert {(r["surrogate.h"], r["surrogate.s"]) for r in rows} == {("0.0", "2.0"), ("0.0", "6.0"), ("0.15", "2.0"), ("0.15", "6.0")}
     for name in ("sweep_test_acc.png", "sweep_firing_rate.png"):
         assert (sweep_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_submitit_local_launcher(tmp_path):
+    """The Slurm path's launcher family, run locally: `hydra/launcher=submitit_local` (README)."""
+    sweep_dir = tmp_path / "sweep"
+    env = {**os.environ, "SRNN_BENCH_DATA": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable, "-m", "srnn_bench", "-m", "hydra/launcher=submitit_local", "surrogate.h=0.0,0.15",
+        "trainer.epochs=1", "dataset.limit_train=64", "dataset.limit_test=64", "model.hidden=[8]",
+        "trainer.progress=false", "trainer.num_threads=1", f"hydra.sweep.dir={sweep_dir}",
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (sweep_dir / "0" / "metrics.json").is_file() and (sweep_dir / "1" / "metrics.json").is_file()
+    assert "2 ok, 0 failed" in proc.stdout + proc.stderr
