@@ -56,8 +56,13 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     T, B, N_IN, H, C = args.steps, args.batch, 700, 128, 20
-    neuron = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/neuron/alif.yaml"))
-    mcfg = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/model/srnn.yaml"))
+    # the SHD cell's own neuron and model settings (Table S1 time constants), composed like the CLI does
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
+        shd = compose(config_name="config", overrides=["experiment=shd_alif"])
+    neuron = OmegaConf.to_container(shd.neuron, resolve=True)
+    mcfg = OmegaConf.to_container(shd.model, resolve=True)
     mcfg["hidden"], mcfg["recurrent"] = [H, H], True
     sur = build_surrogate({"name": "multi_gaussian"})
 
