@@ -35,7 +35,7 @@ import numpy as np
 
 from .base import DataError, DataSplits
 from .cache import cached_arrays, missing_data_message
-from .sparse import SparseSpikeDataset, bin_spikes, limited, source_signature, split_indices, subset
+from .sparse import SparseSpikeDataset, bin_spikes, source_signature, train_val_test
 
 log = logging.getLogger(__name__)
 
@@ -179,16 +179,9 @@ def build(cfg, data_dir: str) -> DataSplits:
             raise DataError(f"{spec.path(data_dir, split)}: label {int(a['labels'][bad][0])} outside 0..{spec.n_classes - 1}")
         return SparseSpikeDataset(a["flat"], a["offsets"], a["labels"], n_bins, N_CHANNELS)
 
-    train_full = load("train")
-    test = limited(load("test"), cfg.get("limit_test"))
-    if "valid" in spec.splits:
-        train_idx, _ = split_indices(len(train_full), {**dict(cfg), "val_fraction": 0.0})
-        val = limited(load("valid"), cfg.get("limit_test"))
-    else:
-        train_idx, val_idx = split_indices(len(train_full), cfg)
-        val = subset(train_full, val_idx) if val_idx is not None else None
+    train, val, test = train_val_test(load("train"), load("test"), cfg, load("valid") if "valid" in spec.splits else None)
     return DataSplits(
-        train=subset(train_full, train_idx),
+        train=train,
         test=test,
         val=val,
         n_inputs=N_CHANNELS,

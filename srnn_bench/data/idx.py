@@ -38,7 +38,7 @@ import torch
 
 from .base import DataError, DataSplits
 from .cache import download, missing_data_message, verify_checksum
-from .sparse import ArrayDataset, limited, split_indices, subset
+from .sparse import ArrayDataset, train_val_test
 
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 FILES = {
@@ -189,12 +189,11 @@ def build(cfg, data_dir: str) -> DataSplits:
     dl, md5 = bool(cfg.get("download", True)), bool(cfg.get("verify_md5", False))
     x_tr, y_tr = load_split(data_dir, source, "train", dl, md5)
     x_te, y_te = load_split(data_dir, source, "test", dl, md5)
-    train_full = ArrayDataset(x_tr, y_tr, enc)
-    train_idx, val_idx = split_indices(len(train_full), cfg)
+    train, val, test = train_val_test(ArrayDataset(x_tr, y_tr, enc), ArrayDataset(x_te, y_te, enc), cfg)
     return DataSplits(
-        train=subset(train_full, train_idx),
-        test=limited(ArrayDataset(x_te, y_te, enc), cfg.get("limit_test")),
-        val=subset(train_full, val_idx) if val_idx is not None else None,
+        train=train,
+        test=test,
+        val=val,
         n_inputs=784 if layout == "image" else index.shape[1],
         n_classes=10,
         n_steps=1 if layout == "image" else index.shape[0],

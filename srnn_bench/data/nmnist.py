@@ -29,7 +29,7 @@ from torch.utils.data import Dataset
 
 from .base import DataError, DataSplits
 from .cache import missing_data_message
-from .sparse import limited, split_indices, subset
+from .sparse import train_val_test
 
 SENSOR = (34, 34, 2)
 N_FEATURES = 2 * 34 * 34
@@ -117,13 +117,15 @@ def build(cfg, data_dir: str) -> DataSplits:
     if frames not in ("binary", "count"):
         raise ValueError(f"dataset.frames must be 'binary' or 'count', got {frames!r}")
     download, first = bool(cfg.get("download", True)), bool(cfg.get("first_saccade_only", False))
-    train_full = NMNISTFrames(*_split_files(data_dir, "train", download), n_steps, frames, first)
-    test = NMNISTFrames(*_split_files(data_dir, "test", download), n_steps, frames, first)
-    train_idx, val_idx = split_indices(len(train_full), cfg)
+    train, val, test = train_val_test(
+        NMNISTFrames(*_split_files(data_dir, "train", download), n_steps, frames, first),
+        NMNISTFrames(*_split_files(data_dir, "test", download), n_steps, frames, first),
+        cfg,
+    )
     return DataSplits(
-        train=subset(train_full, train_idx),
-        test=limited(test, cfg.get("limit_test")),
-        val=subset(train_full, val_idx) if val_idx is not None else None,
+        train=train,
+        test=test,
+        val=val,
         n_inputs=N_FEATURES,
         n_classes=10,
         n_steps=n_steps,

@@ -34,7 +34,7 @@ import numpy as np
 
 from .base import DataError, DataSplits
 from .cache import cached_arrays, missing_data_message
-from .sparse import ArrayDataset, limited, split_indices, subset
+from .sparse import ArrayDataset, train_val_test
 
 VERSION = "soli-chunks-v1"
 N_CLASSES = 11
@@ -158,16 +158,9 @@ def build(cfg, data_dir: str) -> DataSplits:
         scale = 255.0 if quantize else 1.0
         return ArrayDataset(a["x"], a["y_frame"] if labels == "frame" else a["y_seq"], lambda x: x.float() / scale)
 
-    train_full = load("train")
-    test = limited(load(test_key), cfg.get("limit_test"))
-    if val_key is not None:
-        train_idx, _ = split_indices(len(train_full), {**dict(cfg), "val_fraction": 0.0})
-        val = limited(load(val_key), cfg.get("limit_test"))
-    else:
-        train_idx, val_idx = split_indices(len(train_full), cfg)
-        val = subset(train_full, val_idx) if val_idx is not None else None
+    train, val, test = train_val_test(load("train"), load(test_key), cfg, load(val_key) if val_key is not None else None)
     return DataSplits(
-        train=subset(train_full, train_idx),
+        train=train,
         test=test,
         val=val,
         n_inputs=1024,

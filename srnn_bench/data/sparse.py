@@ -101,6 +101,18 @@ def split_indices(n: int, cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
     return train, val
 
 
+def train_val_test(train_full: Dataset, test: Dataset, cfg, val: Dataset | None = None) -> tuple[Dataset, Dataset | None, Dataset]:
+    """The three splits with the dataset limits applied: a dataset's own validation set ``val`` when it
+    has one (SSC's valid file, a split file's list), else ``dataset.val_fraction`` held out of train."""
+    if val is not None:
+        train_idx, _ = split_indices(len(train_full), {**dict(cfg), "val_fraction": 0.0})
+        val = limited(val, cfg.get("limit_test"))
+    else:
+        train_idx, val_idx = split_indices(len(train_full), cfg)
+        val = subset(train_full, val_idx) if val_idx is not None else None
+    return subset(train_full, train_idx), val, limited(test, cfg.get("limit_test"))
+
+
 def subset(ds: Dataset, indices: torch.Tensor | Sequence[int] | None) -> Dataset:
     return ds if indices is None else Subset(ds, [int(i) for i in indices])
 

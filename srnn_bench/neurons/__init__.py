@@ -38,11 +38,12 @@ def _check_keys(cfg: Mapping, allowed: set[str]) -> None:
         raise ValueError(f"neuron '{cfg['name']}' has no key(s) {sorted(unknown)}; valid keys: {sorted(allowed)}")
 
 
-def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0", "backend"})
-    cell = ALIFCell(
-        size,
-        surrogate,
+ALIF_KEYS = {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"}
+
+
+def _alif_kwargs(cfg: Mapping) -> dict:
+    """The Yin et al. ALIF parameters shared by the ``alif``/``lif`` and ``relu`` cells."""
+    return dict(
         tau_m=dict(cfg["tau_m"]),
         tau_adp=dict(cfg["tau_adp"]),
         b_j0=cfg["b_j0"],
@@ -52,23 +53,18 @@ def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
         train_tau_adp=cfg.get("train_tau_adp", True),
         u0=cfg.get("u0", "uniform"),
     )
+
+
+def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
+    _check_keys(cfg, ALIF_KEYS | {"backend"})
+    cell = ALIFCell(size, surrogate, **_alif_kwargs(cfg))
     cell.backend = validate_backend(cfg.get("backend", "reference"))  # srnn_bench.kernels
     return cell
 
 
 def _relu(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"})
-    return ReLUCell(
-        size,
-        tau_m=dict(cfg["tau_m"]),
-        tau_adp=dict(cfg["tau_adp"]),
-        b_j0=cfg["b_j0"],
-        beta=cfg["beta"],
-        dt=cfg.get("dt", 1.0),
-        train_tau_m=cfg.get("train_tau_m", True),
-        train_tau_adp=cfg.get("train_tau_adp", True),
-        u0=cfg.get("u0", "uniform"),
-    )
+    _check_keys(cfg, ALIF_KEYS)
+    return ReLUCell(size, **_alif_kwargs(cfg))
 
 
 _SRC_KEYS = {"alpha", "rho", "r", "r_s", "z", "z_hyp", "z_dep", "b_h_init", "b_h_max", "train_b_h", "sigma_noise",
