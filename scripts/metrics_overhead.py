@@ -22,11 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from srnn_bench.energy import compose  # noqa: E402
-from srnn_bench.metrics import ActivityMeter, ConfusionMatrix  # noqa: E402
-from srnn_bench.models import build_model  # noqa: E402
-from srnn_bench.surrogates import build_surrogate  # noqa: E402
-from srnn_bench.training.losses import anytime_correct, sequence_logits  # noqa: E402
+from srnn_bench.energy import compose
+from srnn_bench.metrics import ActivityMeter, ConfusionMatrix
+from srnn_bench.models import build_model
+from srnn_bench.surrogates import build_surrogate
+from srnn_bench.training.losses import anytime_correct, sequence_logits
 
 
 def _sync(device):

@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from srnn_bench.neurons import CELLS  # noqa: E402
+from srnn_bench.neurons import CELLS
 
 
 def run_all(args) -> None:

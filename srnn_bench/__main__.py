@@ -137,7 +137,7 @@ def _main() -> None:
         expected = (ValueError, DataError, NonFiniteLossError, FileNotFoundError, KeyError)
         try:
             metrics = run(cfg)
-        except Exception as e:  # noqa: BLE001 - see below
+        except Exception as e:
             if not (multirun or isinstance(e, expected)):
                 raise  # a bug: show the full traceback
             msg = str(e) if isinstance(e, (ValueError, DataError)) else f"{type(e).__name__}: {e}"

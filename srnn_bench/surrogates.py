@@ -43,13 +43,13 @@ class _SpikeFn(torch.autograd.Function):
     """Heaviside forward, ``surrogate.derivative`` backward."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, surrogate: "Surrogate") -> torch.Tensor:  # noqa: D102
+    def forward(ctx, x: torch.Tensor, surrogate: Surrogate) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.surrogate = surrogate
         return (x > 0).to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):  # noqa: D102
+    def backward(ctx, grad_out: torch.Tensor):
         (x,) = ctx.saved_tensors
         return grad_out * ctx.surrogate.derivative(x), None
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from srnn_bench.neurons import ALIFState, alif_step, li_step, LIState
+from srnn_bench.neurons import ALIFState, LIState, alif_step, li_step
 from srnn_bench.surrogates import MultiGaussian
 
 GOLDEN = [  # t: (b, B = theta, u, s); tau_m 20, tau_adp 200, b_j0 0.01, beta 1.8, I = 1

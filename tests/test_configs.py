@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import CONFIG_DIR, ROOT, compose
 
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))

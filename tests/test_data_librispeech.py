@@ -8,6 +8,7 @@ from srnn_bench.data import IGNORE_INDEX, DataError, build_data
 from srnn_bench.data.audio import frame_count
 from srnn_bench.data.fixtures import make_librispeech
 
+
 def test_loader_and_one_epoch(tmp_path, run_cfg):
     from srnn_bench.run import run
 

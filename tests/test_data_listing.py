@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+
 from srnn_bench.data.fixtures import random_hsd, random_mnist
 
 

@@ -11,6 +11,7 @@ from srnn_bench.data.fixtures import SR, make_timit
 from srnn_bench.data.fixtures import TIMIT_PHN as PHN
 from srnn_bench.data.timit import PHONES_39, PHONES_61
 
+
 def expected_labels(index):
     centres = np.arange(58) * 160 + 200
     y = np.full(58, IGNORE_INDEX)

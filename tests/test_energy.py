@@ -8,8 +8,8 @@ import sys
 import pytest
 import torch
 import yaml
-
 from conftest import ROOT, compose
+
 from srnn_bench.energy import main as energy_main
 from srnn_bench.metrics import count_ops, rnn_architecture, srnn_architecture
 
@@ -56,7 +56,7 @@ def test_lstm_gru_rnn_follow_ponghiran_eq10():
     assert count_ops(rnn_architecture("rnn", m, [n], c), 0.0).mac == (m + n) * n + n * c == 14
     # bi-LSTM, 2 layers: layer 2 reads both directions (2n inputs); dense 4; readout from dense
     bi = count_ops(rnn_architecture("lstm", m, [n, n], c, bidirectional=True, dense=[4]), 0.0).mac
-    per_dir = lambda mm: 3 * n + 4 * (mm + n) * n  # noqa: E731
+    per_dir = lambda mm: 3 * n + 4 * (mm + n) * n
     assert bi == 2 * per_dir(m) + 2 * per_dir(2 * n) + 2 * n * 4 + 4 * c
 
 

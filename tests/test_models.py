@@ -1,14 +1,14 @@
 """Every neuron in the SRNN: streaming = full sequence, shapes, gradients to every trainable parameter
 (time constants only when trainable), the ALIF options, bidirectional, readouts and the metrics contract."""
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 import torch
 import yaml
+from conftest import compose
 from omegaconf import OmegaConf
 
-from conftest import compose
 from srnn_bench.metrics import ActivityMeter
 from srnn_bench.models import build_model
 from srnn_bench.neurons import CELLS
@@ -19,7 +19,7 @@ NEURONS = sorted(CELLS)
 D = torch.float64
 
 
-@lru_cache(maxsize=None)
+@cache
 def _base(neuron):
     return compose([f"neuron={neuron}"])  # Hydra composition is slow: once per neuron
 

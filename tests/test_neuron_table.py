@@ -4,7 +4,6 @@ import importlib.util
 import json
 
 import yaml
-
 from conftest import ROOT
 
 

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import yaml
-
 from conftest import ROOT
 
 CELLS = list(yaml.safe_load((ROOT / "results/paper_values/yin2021_table1.yaml").read_text())["cells"])

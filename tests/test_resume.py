@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import ROOT, compose
 
 TIME_KEYS = ("wall_time_s", "train_time_s")

@@ -12,7 +12,7 @@ from srnn_bench.surrogates import MultiGaussian
 
 
 def _state(h, hs, i, dtype=torch.float64):
-    t = lambda v: torch.full((1, 1), v, dtype=dtype)  # noqa: E731
+    t = lambda v: torch.full((1, 1), v, dtype=dtype)
     return SRCState(t(h), t(hs), t(i))
 
 

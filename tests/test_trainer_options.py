@@ -4,8 +4,8 @@ import csv
 
 import pytest
 import torch
-
 from conftest import CONFIG_DIR, compose
+
 from srnn_bench.run import run
 from srnn_bench.training.optim import build_optimizer, build_scheduler
 

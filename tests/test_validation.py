@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, compose
+
 from srnn_bench.config_validation import validate_config
 
 BAD = [

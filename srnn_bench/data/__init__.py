@@ -32,4 +32,4 @@ def build_data(cfg, data_dir: str) -> DataSplits:
     return importlib.import_module(DATASETS[name]).build(cfg, data_dir)
 
 
-__all__ = ["DATASETS", "DataError", "DataSplits", "IGNORE_INDEX", "build_data", "collate_time_first"]
+__all__ = ["DATASETS", "IGNORE_INDEX", "DataError", "DataSplits", "build_data", "collate_time_first"]

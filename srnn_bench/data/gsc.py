@@ -196,7 +196,7 @@ def build(cfg, data_dir: str) -> DataSplits:
     a = cached_arrays(data_dir, "gsc", VERSION, key, lambda: _preprocess(root, pre, index))
     if len(a["x_train"]) == 0 or len(a["x_test"]) == 0:
         raise DataError(f"{root}: no training or no test clips found; {EXPECTED}")
-    t = lambda k: torch.from_numpy(a[k])  # noqa: E731
+    t = lambda k: torch.from_numpy(a[k])
     x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg.get("limit_train"))
     x_te, y_te = limit(t("x_test"), t("y_test"), cfg.get("limit_test"))
     val = None

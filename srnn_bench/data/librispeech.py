@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import chunk_sequences, frame_count, minmax_apply, minmax_fit, mfcc39, read_audio
+from .audio import chunk_sequences, frame_count, mfcc39, minmax_apply, minmax_fit, read_audio
 from .base import DataError, DataSplits, TensorSequenceDataset, limit
 from .cache import cached_arrays, download, missing_data_message
 
@@ -140,7 +140,7 @@ def _preprocess(root: Path, pre: dict) -> dict[str, np.ndarray]:
     lo, hi = minmax_fit(parts["train"][0])
     out = {}
     for s, (feats, labels) in parts.items():
-        norm = lambda f: minmax_apply(f, lo, hi)  # noqa: E731
+        norm = lambda f: minmax_apply(f, lo, hi)
         out[f"x_{s}"], out[f"y_{s}"], _ = chunk_sequences(feats, labels, pre["max_frames"], norm, np.float16)
     out["feat_min"], out["feat_max"] = lo, hi
     return out
@@ -164,7 +164,7 @@ def build(cfg, data_dir: str) -> DataSplits:
     n_classes = int(cfg.get("n_classes") or labelled.max() + 1)
     if labelled.max() >= n_classes:
         raise DataError(f"{root / 'alignments'}: label {labelled.max()} >= dataset.n_classes={n_classes}")
-    t = lambda k: torch.from_numpy(a[k])  # noqa: E731
+    t = lambda k: torch.from_numpy(a[k])
     x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg.get("limit_train"))
     x_te, y_te = limit(t("x_test"), t("y_test"), cfg.get("limit_test"))
     return DataSplits(

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import chunk_sequences, minmax_apply, minmax_fit, mfcc39, read_audio, segment_labels
+from .audio import chunk_sequences, mfcc39, minmax_apply, minmax_fit, read_audio, segment_labels
 from .base import DataError, DataSplits, TensorSequenceDataset, limit
 from .cache import cached_arrays, missing_data_message
 
@@ -38,10 +38,7 @@ VERSION = "timit-LDC93S1-r1"
 SOURCE = "the LDC (https://catalog.ldc.upenn.edu/LDC93S1; licensed, not downloadable here)"
 EXPECTED = "TIMIT/TRAIN/DR1/<SPEAKER>/<UTT>.WAV + .PHN ... and TIMIT/TEST/DR1/... (DR1-DR8)"
 
-PHONES_61 = (
-    "aa ae ah ao aw ax ax-h axr ay b bcl ch d dcl dh dx eh el em en eng epi er ey f g gcl h# hh hv ih ix iy "
-    "jh k kcl l m n ng nx ow oy p pau pcl q r s sh t tcl th uh uw ux v w y z zh"
-).split()
+PHONES_61 = ["aa", "ae", "ah", "ao", "aw", "ax", "ax-h", "axr", "ay", "b", "bcl", "ch", "d", "dcl", "dh", "dx", "eh", "el", "em", "en", "eng", "epi", "er", "ey", "f", "g", "gcl", "h#", "hh", "hv", "ih", "ix", "iy", "jh", "k", "kcl", "l", "m", "n", "ng", "nx", "ow", "oy", "p", "pau", "pcl", "q", "r", "s", "sh", "t", "tcl", "th", "uh", "uw", "ux", "v", "w", "y", "z", "zh"]
 assert len(PHONES_61) == 61
 
 FOLD_39 = {
@@ -55,8 +52,7 @@ PHONES_39 = sorted({FOLD_39.get(p, p) for p in PHONES_61} - {None})
 assert len(PHONES_39) == 39
 
 CORE_TEST_SPEAKERS = frozenset(
-    "MDAB0 MWBT0 FELC0 MTAS1 MWEW0 FPAS0 MJMP0 MLNT0 FPKT0 MLLL0 MTLS0 FJLM0 "
-    "MBPM0 MKLT0 FNLP0 MCMJ0 MJDH0 FMGD0 MGRT0 MNJM0 FDHC0 MJLN0 MPAM0 FMLD0".split()
+    ["MDAB0", "MWBT0", "FELC0", "MTAS1", "MWEW0", "FPAS0", "MJMP0", "MLNT0", "FPKT0", "MLLL0", "MTLS0", "FJLM0", "MBPM0", "MKLT0", "FNLP0", "MCMJ0", "MJDH0", "FMGD0", "MGRT0", "MNJM0", "FDHC0", "MJLN0", "MPAM0", "FMLD0"]
 )
 """The 24-speaker core test set (2 men, 1 woman per dialect region; Halberstadt 1998)."""
 
@@ -152,7 +148,7 @@ def _preprocess(train: list[Path], test: list[Path], pre: dict) -> dict[str, np.
     lo, hi = minmax_fit([f for f, _ in tr])
     out = {}
     for name, utts in (("train", tr), ("val", va), ("test", te)):
-        norm = lambda f: minmax_apply(f, lo, hi)  # noqa: E731
+        norm = lambda f: minmax_apply(f, lo, hi)
         x, y, _ = chunk_sequences([f for f, _ in utts], [lab for _, lab in utts], pre["max_frames"], norm)
         out[f"x_{name}"], out[f"y_{name}"] = x, y
     out["feat_min"], out["feat_max"] = lo, hi
@@ -183,7 +179,7 @@ def build(cfg, data_dir: str) -> DataSplits:
     files = hashlib.sha256(json.dumps([str(p.relative_to(root)) for p in train + test]).encode()).hexdigest()[:16]
     key = {**pre, "root": str(root.resolve()), "files": files}
     a = cached_arrays(data_dir, "timit", VERSION, key, lambda: _preprocess(train, test, pre))
-    t = lambda k: torch.from_numpy(a[k])  # noqa: E731
+    t = lambda k: torch.from_numpy(a[k])
     x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg.get("limit_train"))
     x_te, y_te = limit(t("x_test"), t("y_test"), cfg.get("limit_test"))
     val = TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg.get("limit_test"))) if len(a["x_val"]) else None

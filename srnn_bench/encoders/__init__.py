@@ -216,7 +216,7 @@ def _expanded_steps(name: str, t: int, num_steps: int | None) -> int:
     )
 
 
-from .audio import Ternary  # noqa: E402
+from .audio import Ternary
 
 ENCODERS = {"identity": Identity, "population": Population, "level_crossing": LevelCrossing, "rate": Rate, "latency": Latency, "ternary": Ternary}
 

@@ -118,9 +118,10 @@ def build_cell(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
 
 
 __all__ = [
+    "CELLS",
+    "U0_SCHEMES",
     "ALIFCell",
     "ALIFState",
-    "CELLS",
     "GRUCell",
     "IdentityCell",
     "IntegratorCell",
@@ -134,7 +135,6 @@ __all__ = [
     "ReLUState",
     "SRCCell",
     "SRCState",
-    "U0_SCHEMES",
     "alif_step",
     "build_cell",
     "li_step",

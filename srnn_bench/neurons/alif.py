@@ -23,7 +23,6 @@ from torch import nn
 from ..surrogates import Surrogate
 from .time_constants import init_time_constant
 
-
 U0_SCHEMES = ("zero", "uniform", "uniform_unit")
 """Initial membrane (semantics.md §1): ``zero``; ``uniform`` = U[0, b_j0) (ECG, PS-MNIST scripts);
 ``uniform_unit`` = U[0, 1) (SHD script). ``b`` always starts at ``b_j0`` and ``s`` at 0."""

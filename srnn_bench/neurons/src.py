@@ -48,11 +48,11 @@ class _ReLUBypass(torch.autograd.Function):
     """``ReLU`` forward, identity backward (De Geeter et al. Sec. 4.4: ds_out/dh = 1 for all h)."""
 
     @staticmethod
-    def forward(ctx, h):  # noqa: D102
+    def forward(ctx, h):
         return torch.relu(h)
 
     @staticmethod
-    def backward(ctx, grad):  # noqa: D102
+    def backward(ctx, grad):
         return grad
 
 

@@ -101,7 +101,7 @@ def summarize_runs(root: str | Path) -> dict:
         if r.metrics is not None:
             row["test_acc"] = r.metrics.get("test_acc")
         runs.append(row)
-    count = lambda s: sum(1 for r in runs if r["status"] == s)  # noqa: E731
+    count = lambda s: sum(1 for r in runs if r["status"] == s)
     return {"n_ok": count(OK), "n_failed": count(FAILED), "n_incomplete": count(INCOMPLETE), "runs": runs}
 
 
