@@ -31,20 +31,21 @@ def cache_key(dataset: str, version: str, preprocess: Mapping) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+def file_digest(path: str | Path, algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
+    """Hex digest of a file's content (``sha256``, ``md5``, ...), read in chunks."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
 
 
-def md5_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+def sha256_file(path: str | Path) -> str:
+    return file_digest(path, "sha256")
+
+
+def md5_file(path: str | Path) -> str:
+    return file_digest(path, "md5")
 
 
 def cached_arrays(
