@@ -29,9 +29,9 @@ POSITIVE = {
 }
 """Keys that must be > 0 wherever they occur (``null`` means "off" / "default" and is allowed)."""
 NON_NEGATIVE = {"h", "epochs", "skip_steps", "std", "beta", "weight_decay", "patience", "checkpoint_every_steps",
-                "eta_min", "momentum", "dropout"}
+                "eta_min", "momentum", "dropout", "num_workers"}
 INTEGER = {"batch_size", "eval_batch_size", "epochs", "skip_steps", "bits", "step_size", "num_threads",
-           "limit_train", "limit_test", "checkpoint_every_steps", "patience", "seed"}
+           "limit_train", "limit_test", "checkpoint_every_steps", "patience", "seed", "num_workers"}
 FRACTION = {"val_fraction", "test_fraction"}  # in [0, 1)
 UNIT_OPEN = {"dropout"}  # in [0, 1)
 SIZE_LISTS = {"hidden", "hidden_sizes"}  # lists of layer sizes, each a positive integer

@@ -39,7 +39,7 @@ from .utils.io import atomic_write_text, environment, git_info, write_json
 log = logging.getLogger(__name__)
 
 
-RUNTIME_KEYS = ("trainer.device", "trainer.progress", "trainer.num_threads", "paths", "resume")
+RUNTIME_KEYS = ("trainer.device", "trainer.progress", "trainer.num_threads", "trainer.num_workers", "paths", "resume")
 """Settings that may differ between the sessions of one run (they do not change its results)."""
 EXTENDABLE_KEYS = ("trainer.epochs",)
 """Settings a resumed run may change when given explicitly (train longer)."""
@@ -102,6 +102,7 @@ def run(cfg: DictConfig) -> dict:
             grad_clip=tr.get("grad_clip"),
             seed=int(tr.seed),
             progress=bool(tr.get("progress", True)),
+            num_workers=int(tr.get("num_workers", 0)),
             checkpoint_every_steps=tr.get("checkpoint_every_steps"),
             checkpoint_every_min=tr.get("checkpoint_every_min"),
             on_nonfinite=str(tr.get("on_nonfinite", "stop")),

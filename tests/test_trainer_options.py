@@ -62,3 +62,11 @@ def test_wandb_logger_offline(run_cfg, tmp_path, monkeypatch):
     assert metrics["epochs"] == 2
     offline = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
     assert offline, "wandb wrote no offline run directory"
+
+
+def test_num_workers_gives_the_same_run(run_cfg, tmp_path):
+    """DataLoader workers change where items are built, not which: identical metrics with 0 and 2 workers."""
+    a = run(run_cfg([*SMALL, "trainer.num_workers=0", f"paths.run_dir={tmp_path / 'w0'}"]))
+    b = run(run_cfg([*SMALL, "trainer.num_workers=2", f"paths.run_dir={tmp_path / 'w2'}"]))
+    for key in ("train_loss", "test_acc", "test_loss", "firing_rate"):
+        assert a[key] == b[key], key

@@ -110,6 +110,9 @@ class TrainerConfig:
     grad_clip: float | None = None
     seed: int = 0
     progress: bool = True
+    num_workers: int = 0
+    """DataLoader worker processes (items are deterministic functions of their index, so the order and the
+    numbers do not depend on it; worth it where items are built on the fly, e.g. N-MNIST frames)."""
     checkpoint_every_steps: int | None = None
     """Also checkpoint mid-epoch every this many optimiser steps (``None``/0: only at epoch ends)."""
     checkpoint_every_min: float | None = None
@@ -165,8 +168,12 @@ class Trainer:
             order = train_order(len(ds), self.cfg.seed, epoch)
             batches = _Batches(order, self.cfg.batch_size, start_step)
             # an explicit generator: creating the iterator must not draw from the global RNG
-            return DataLoader(ds, batch_sampler=batches, collate_fn=collate_time_first, generator=torch.Generator())
-        return DataLoader(ds, batch_size=self.cfg.eval_batch_size, shuffle=False, collate_fn=collate_time_first)
+            return DataLoader(
+                ds, batch_sampler=batches, collate_fn=collate_time_first, generator=torch.Generator(), num_workers=self.cfg.num_workers
+            )
+        return DataLoader(
+            ds, batch_size=self.cfg.eval_batch_size, shuffle=False, collate_fn=collate_time_first, num_workers=self.cfg.num_workers
+        )
 
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data.train) / self.cfg.batch_size)
