@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .audio import Ternary
+
 
 class Identity(nn.Module):
     """Current injection: the input value is fed as current into the first layer
@@ -216,7 +218,6 @@ def _expanded_steps(name: str, t: int, num_steps: int | None) -> int:
     )
 
 
-from .audio import Ternary
 
 ENCODERS = {"identity": Identity, "population": Population, "level_crossing": LevelCrossing, "rate": Rate, "latency": Latency, "ternary": Ternary}
 

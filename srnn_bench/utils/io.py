@@ -41,13 +41,6 @@ def write_jsonl(path: str | Path, rows) -> Path:
     return atomic_write_text(path, "".join(json.dumps(r, sort_keys=True, default=_jsonable) + "\n" for r in rows))
 
 
-def append_jsonl(path: str | Path, obj) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(obj, sort_keys=True, default=_jsonable) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def atomic_save_npz(path: str | Path, arrays: dict) -> Path:
     import numpy as np
 
