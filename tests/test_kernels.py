@@ -264,3 +264,27 @@ def test_without_bias_sparse_input():
     x = inputs(torch.float32, density=0.1)
     compare(ref, fused, x, TOL[torch.float32])
     assert "CSRLinear" in graph_names(fused.layers[0](x)[0])
+
+
+@pytest.mark.parametrize("surrogate", ["multi_gaussian", "atan"])
+def test_batch_split_between_threads_equals_reference_and_one_thread(surrogate):
+    """The kernels split the batch rows between intra-op threads: with 2 threads (odd batch, so the
+    ranges differ in size) the numbers equal the reference and the single-threaded run; the
+    sparse-input weight gradient (per-thread buffers summed) may differ only by rounding."""
+    ref, fused = model_pair("alif", True, surrogate, torch.float64, hidden=(14, 10))
+    x = inputs(torch.float64, T=30, B=5, density=0.1)  # sparse: the CSR projection takes part
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        o2, g2 = compare(ref, fused, x, TOL[torch.float64])
+        f2 = run(fused, x)
+        torch.set_num_threads(1)
+        f1 = run(fused, x)
+    finally:
+        torch.set_num_threads(before)
+    assert "CSRLinear" in graph_names(fused.layers[0](x)[0])
+    for k in f1[0].activity:
+        assert torch.equal(f1[0].activity[k], f2[0].activity[k])
+    torch.testing.assert_close(f1[0].output, f2[0].output, rtol=1e-12, atol=0)
+    for k in f1[1]:
+        assert_rel(f1[1][k], f2[1][k], 1e-12, f"grad {k}, 1 vs 2 threads")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +19,10 @@ SOURCE = Path(__file__).parent / "csrc" / "srnn_kernels.cpp"
 # uses the build machine's vector width. The cache entry's name carries a hash of the CPU's feature flags,
 # so a home directory shared by cluster nodes of different CPUs never loads a binary built for another.
 CFLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-march=native"]
+# -fopenmp: the kernels split the batch between torch's intra-op threads (at::parallel_for). The library
+# links libgomp.so.1, the soname of the OpenMP runtime torch itself loads, so both share one thread pool.
+# Apple's clang has no -fopenmp: there the kernels run on one thread.
+OPENMP = [] if sys.platform == "darwin" else ["-fopenmp"]
 
 _lock = threading.Lock()
 _state: dict = {"ops": None, "error": None}
@@ -34,6 +39,13 @@ def cpu_tag() -> str:
     except OSError:
         flags = platform.processor() or platform.machine()
     return hashlib.sha1(flags.encode()).hexdigest()[:8]
+
+
+def source_tag() -> str:
+    """8 hex digits of the kernel source and flags: differing checkouts never share a cache entry."""
+    import hashlib
+
+    return hashlib.sha1(SOURCE.read_bytes() + " ".join(CFLAGS + OPENMP).encode()).hexdigest()[:8]
 
 
 def compiler_missing() -> str | None:
@@ -65,9 +77,10 @@ def load(verbose: bool = False):
 
                 verify_ninja_availability()
                 cpp_load(
-                    name=f"srnn_kernels_{cpu_tag()}",
+                    name=f"srnn_kernels_{cpu_tag()}_{source_tag()}",
                     sources=[str(SOURCE)],
-                    extra_cflags=CFLAGS,
+                    extra_cflags=CFLAGS + OPENMP,
+                    extra_ldflags=OPENMP,
                     is_python_module=False,
                     verbose=verbose,
                 )

@@ -120,23 +120,30 @@ class LIScan(torch.autograd.Function):
 
 
 class CSRLinear(torch.autograd.Function):
-    """``x W^T + b`` with a sparse input ``x`` (no gradient w.r.t. ``x``) held as CSR."""
+    """``x W^T + b`` with a sparse input ``x`` held as CSR (``indptr, indices, values``).
+
+    ``x`` itself is passed only so that autograd knows whether it needs a gradient; it is not saved.
+    Its gradient ``g W`` is dense (one matmul); the weight gradient ``x^T g`` visits only the
+    non-zeros. A hidden layer's input (the spikes of the layer below, ~2 % dense) takes this path too.
+    """
 
     @staticmethod
-    def forward(ctx, indptr, indices, values, weight, bias):
-        ctx.save_for_backward(indptr, indices, values)
+    def forward(ctx, x, indptr, indices, values, weight, bias):
+        ctx.save_for_backward(indptr, indices, values, weight if x.requires_grad else None)
         ctx.n_features = weight.shape[1]
         ctx.has_bias = bias is not None
         return load().csr_linear(indptr, indices, values, weight.t().contiguous(), bias)
 
     @staticmethod
     def backward(ctx, g):
-        indptr, indices, values = ctx.saved_tensors
-        gw = None
-        if ctx.needs_input_grad[3]:
+        indptr, indices, values, weight = ctx.saved_tensors
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = g.mm(weight)
+        if ctx.needs_input_grad[4]:
             gw = load().csr_linear_grad_weight(indptr, indices, values, g, ctx.n_features).t()
-        gb = g.sum(0) if (ctx.has_bias and ctx.needs_input_grad[4]) else None
-        return None, None, None, gw, gb
+        gb = g.sum(0) if (ctx.has_bias and ctx.needs_input_grad[5]) else None
+        return gx, None, None, None, gw, gb
 
 
 # Above this input density the dense MKL matmul is faster than the CSR loops (measured by
@@ -147,14 +154,15 @@ SPARSE_MAX_DENSITY = 0.15
 def project_input(linear: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
     """The hoisted input projection ``W_in x_t + b`` for all steps, [T, B, F] -> [T, B, N].
 
-    Uses the CSR path when ``x`` needs no gradient and is sparse enough; else ``nn.Linear``.
+    Uses the CSR path when ``x`` is sparse enough (at most ``SPARSE_MAX_DENSITY`` non-zeros); else
+    ``nn.Linear``. ``x`` may need a gradient (a hidden layer's input spikes).
     """
-    if x.requires_grad or x.dim() != 3 or not x.is_floating_point():
+    if x.dim() != 3 or not x.is_floating_point():
         return linear(x)
     T, B, F = x.shape
-    flat = x.reshape(T * B, F)
+    flat = x.detach().reshape(T * B, F)
     indptr, indices, values = load().to_csr(flat, int(SPARSE_MAX_DENSITY * flat.numel()))
     if indptr is None:
         return linear(x)
-    out = CSRLinear.apply(indptr, indices, values, linear.weight, linear.bias)
+    out = CSRLinear.apply(x.reshape(T * B, F), indptr, indices, values, linear.weight, linear.bias)
     return out.view(T, B, -1)

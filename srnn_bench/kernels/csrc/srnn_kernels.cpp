@@ -15,6 +15,7 @@
 // Compiled with -ffp-contract=off so that no multiply-add is fused: the forward is bitwise
 // the reference's (same operations in the same order, same matmul call).
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <algorithm>
@@ -216,6 +217,16 @@ void alif_state_row(int64_t N, const T* __restrict al, const T* __restrict rh, c
 }
 
 // ---------------------------------------------------------------------------------------------
+// Threads: every batch row is an independent sequence (the recurrent product of a row needs only that
+// row's spikes), so each kernel splits the batch into contiguous row ranges, one per intra-op thread
+// (at::parallel_for, torch.set_num_threads), and runs the whole time loop of its rows. A row's
+// arithmetic is the same whatever the split, so the results do not depend on the number of threads.
+// ATen products called inside a range (the per-step dL/di_t W_rec) run single-threaded there.
+template <typename F>
+void for_row_ranges(int64_t B, const F& f) {
+  at::parallel_for(0, B, 1, f);
+}
+
 // ALIF forward. Returns (spikes [T,B,N], u [T,B,N] (undefined unless keep_u), i [T,B,N] total
 // input current, u_T [B,N], b_T [B,N]).
 std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
@@ -237,116 +248,125 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
   Tensor i_all = (rec && !(in_place && iff_in.is_contiguous())) ? at::empty_like(iff) : iff;
   const Tensor wT = rec ? w_rec->t() : Tensor();
   const Tensor wTc = rec ? wT.contiguous() : Tensor();  // rows of W_rec^T, for the event-driven product
-  Tensor rec_buf = rec ? at::empty({B, N}, iff.options()) : Tensor();
+  // t = 0: the given initial spikes may be any values, so a dense product (one call, all rows)
+  Tensor rec_buf = rec ? at::mm(s0, wT).contiguous() : Tensor();
   AT_DISPATCH_FLOATING_TYPES(iff.scalar_type(), "alif_forward", [&] {
     using T_ = scalar_t;
     const T_* al = ptr<T_>(alpha);
     const T_* rh = ptr<T_>(rho);
     const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
+    const T_* Fp = ptr<T_>(iff);
+    T_* Ip = ptr<T_>(i_all);
+    T_* Sp = ptr<T_>(out);
     T_* bp = ptr<T_>(b);
-    auto u_at = [&](int64_t t) -> T_* {
-      return keep_u ? ptr<T_>(u_all) + t * BN : ptr<T_>(u_roll) + (t & 1) * BN;
-    };
-    for (int64_t t = 0; t < T; ++t) {
-      const Tensor s_prev_t = t > 0 ? out[t - 1] : s0;
-      const T_* sp = ptr<T_>(s_prev_t);
-      const T_* up = t > 0 ? u_at(t - 1) : ptr<T_>(u0);
-      T_* it = ptr<T_>(i_all) + t * BN;
-      if (rec) {
-        T_* rb = ptr<T_>(rec_buf);
-        if (t == 0) {  // the given initial spikes may be any values: dense product
-          at::mm_out(rec_buf, s_prev_t, wT);
-        } else {
-          // Event-driven W_rec s_{t-1}: s_{t-1} is binary (our own spikes), so the product is the
-          // sum of the W_rec^T rows of the neurons that spiked, added in increasing order from 0
-          // (the order of a K-sequential BLAS kernel; adding the zeros changes nothing).
-          const T_* w = ptr<T_>(wTc);
-          for (int64_t r = 0; r < B; ++r) {
-            T_* acc = rb + r * N;
-            for (int64_t n = 0; n < N; ++n) acc[n] = T_(0);
-            const T_* srow = sp + r * N;
-            for (int64_t j = 0; j < N; ++j)
-              if (srow[j] != T_(0)) {
-                const T_* wrow = w + j * N;
-                for (int64_t n = 0; n < N; ++n) acc[n] += wrow[n];
-              }
+    T_* Ua = keep_u ? ptr<T_>(u_all) : ptr<T_>(u_roll);
+    const T_* u0p = ptr<T_>(u0);
+    const T_* s0p = ptr<T_>(s0);
+    const T_* w = rec ? ptr<T_>(wTc) : nullptr;
+    T_* rb = rec ? ptr<T_>(rec_buf) : nullptr;
+    auto u_at = [&](int64_t t) -> T_* { return Ua + (keep_u ? t : (t & 1)) * BN; };
+    for_row_ranges(B, [&](int64_t r0, int64_t r1) {
+      for (int64_t t = 0; t < T; ++t) {
+        const T_* sp = t > 0 ? Sp + (t - 1) * BN : s0p;
+        const T_* up = t > 0 ? u_at(t - 1) : u0p;
+        T_* it = Ip + t * BN;
+        if (rec) {
+          if (t > 0) {
+            // Event-driven W_rec s_{t-1}: s_{t-1} is binary (our own spikes), so the product is the
+            // sum of the W_rec^T rows of the neurons that spiked, added in increasing order from 0
+            // (the order of a K-sequential BLAS kernel; adding the zeros changes nothing).
+            for (int64_t r = r0; r < r1; ++r) {
+              T_* acc = rb + r * N;
+              for (int64_t n = 0; n < N; ++n) acc[n] = T_(0);
+              const T_* srow = sp + r * N;
+              for (int64_t j = 0; j < N; ++j)
+                if (srow[j] != T_(0)) {
+                  const T_* wrow = w + j * N;
+                  for (int64_t n = 0; n < N; ++n) acc[n] += wrow[n];
+                }
+            }
           }
+          const T_* ft = Fp + t * BN;
+          for (int64_t k = r0 * N; k < r1 * N; ++k) it[k] = ft[k] + rb[k];  // i_ff + W_rec s_{t-1}, as the reference
         }
-        const T_* ft = ptr<T_>(iff) + t * BN;
-        for (int64_t k = 0; k < BN; ++k) it[k] = ft[k] + rb[k];  // i_ff + W_rec s_{t-1}, as the reference
+        T_* ut = u_at(t);
+        T_* st = Sp + t * BN;
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t o = r * N;
+          alif_forward_row<T_>(N, al, rh, sp + o, up + o, it + o, bp + o, ut + o, st + o, bj0, bt, dtt);
+        }
       }
-      T_* ut = u_at(t);
-      T_* st = ptr<T_>(out) + t * BN;
-      for (int64_t r = 0; r < B; ++r) {
-        const int64_t o = r * N;
-        alif_forward_row<T_>(N, al, rh, sp + o, up + o, it + o, bp + o, ut + o, st + o, bj0, bt, dtt);
-      }
-    }
+    });
   });
   Tensor u_last = keep_u ? u_all[T - 1].clone() : u_roll[(T - 1) & 1].clone();
   return {out, u_all, i_all, u_last, b};
 }
 
-// Block-checkpointed recomputation of (u_t, b_t) for the reverse sweep: the prepass keeps the state
-// before every block of K steps; each block is recomputed when the reverse sweep enters it.
-// Memory O((T/K + K) B N) instead of O(T B N).
+// Block-checkpointed recomputation of (u_t, b_t) of rows [r0, r1) for the reverse sweep: the prepass
+// keeps the state before every block of K steps; each block is recomputed when the reverse sweep
+// enters it. Memory O((T/K + K) R N) instead of O(T R N), R = r1 - r0 rows. The saved sequences
+// (spikes S, currents I: [T, B, N]) are indexed with the global stride B N; the replay's own
+// buffers hold only these rows (stride R N), so a pointer it returns is offset by -r0 N to be
+// indexed like the global rows.
 template <typename T>
 struct StateReplay {
-  int64_t T_, B, N, BN, K, nblk;
+  int64_t T_, N, BN, RN, r0, K, nblk;
   const T *al, *rh, *S, *I, *u0, *b0, *s0;
   T bj0, bt, dtt;
   Tensor ck_u, ck_b, blk_u, blk_b;
   int64_t cur = -1;
 
-  StateReplay(int64_t T__, int64_t B_, int64_t N_, const T* al_, const T* rh_, const T* S_, const T* I_,
-              const T* u0_, const T* b0_, const T* s0_, T bj0_, T bt_, T dtt_, const at::TensorOptions& opts)
-      : T_(T__), B(B_), N(N_), BN(B_ * N_), al(al_), rh(rh_), S(S_), I(I_), u0(u0_), b0(b0_), s0(s0_),
-        bj0(bj0_), bt(bt_), dtt(dtt_) {
+  StateReplay(int64_t T__, int64_t B, int64_t N_, int64_t r0_, int64_t r1, const T* al_, const T* rh_, const T* S_,
+              const T* I_, const T* u0_, const T* b0_, const T* s0_, T bj0_, T bt_, T dtt_,
+              const at::TensorOptions& opts)
+      : T_(T__), N(N_), BN(B * N_), RN((r1 - r0_) * N_), r0(r0_), al(al_), rh(rh_), S(S_), I(I_), u0(u0_),
+        b0(b0_), s0(s0_), bj0(bj0_), bt(bt_), dtt(dtt_) {
     K = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(T_)))));
     nblk = (T_ + K - 1) / K;
-    ck_u = at::empty({nblk, B, N}, opts);
-    ck_b = at::empty({nblk, B, N}, opts);
-    blk_u = at::empty({K, B, N}, opts);
-    blk_b = at::empty({K, B, N}, opts);
+    const int64_t R = r1 - r0;
+    ck_u = at::empty({nblk, R, N}, opts);
+    ck_b = at::empty({nblk, R, N}, opts);
+    blk_u = at::empty({K, R, N}, opts);
+    blk_b = at::empty({K, R, N}, opts);
     // prepass: run the recurrence, keep the state before each block
     T* cu = ck_u.data_ptr<T>();
     T* cb = ck_b.data_ptr<T>();
-    std::memcpy(cu, u0, BN * sizeof(T));
-    std::memcpy(cb, b0, BN * sizeof(T));
+    std::memcpy(cu, u0 + r0 * N, RN * sizeof(T));
+    std::memcpy(cb, b0 + r0 * N, RN * sizeof(T));
     for (int64_t j = 0; j + 1 < nblk; ++j) {
       run_block(j, K);
-      std::memcpy(cu + (j + 1) * BN, blk_u.data_ptr<T>() + (K - 1) * BN, BN * sizeof(T));
-      std::memcpy(cb + (j + 1) * BN, blk_b.data_ptr<T>() + (K - 1) * BN, BN * sizeof(T));
+      std::memcpy(cu + (j + 1) * RN, blk_u.data_ptr<T>() + (K - 1) * RN, RN * sizeof(T));
+      std::memcpy(cb + (j + 1) * RN, blk_b.data_ptr<T>() + (K - 1) * RN, RN * sizeof(T));
     }
   }
-  const T* sprev(int64_t t) const { return t > 0 ? S + (t - 1) * BN : s0; }
   void run_block(int64_t j, int64_t len) {
-    const T* up = ck_u.data_ptr<T>() + j * BN;
-    const T* bp = ck_b.data_ptr<T>() + j * BN;
+    const T* up = ck_u.data_ptr<T>() + j * RN;
+    const T* bp = ck_b.data_ptr<T>() + j * RN;
     T* ub = blk_u.data_ptr<T>();
     T* bb = blk_b.data_ptr<T>();
     for (int64_t q = 0; q < len; ++q) {
       const int64_t t = j * K + q;
-      const T* sp = sprev(t);
-      const T* it = I + t * BN;
-      for (int64_t r = 0; r < B; ++r) {
-        const int64_t o = r * N;
-        alif_state_row<T>(N, al, rh, sp + o, up + o, bp + o, it + o, ub + q * BN + o, bb + q * BN + o, bj0, bt, dtt);
-      }
-      up = ub + q * BN;
-      bp = bb + q * BN;
+      const T* sp = (t > 0 ? S + (t - 1) * BN : s0) + r0 * N;
+      const T* it = I + t * BN + r0 * N;
+      for (int64_t o = 0; o < RN; o += N)
+        alif_state_row<T>(N, al, rh, sp + o, up + o, bp + o, it + o, ub + q * RN + o, bb + q * RN + o, bj0, bt, dtt);
+      up = ub + q * RN;
+      bp = bb + q * RN;
     }
     cur = j;
   }
-  // pointers to u_t, b_t, u_{t-1}, b_{t-1}; t must go down monotonically
+  // pointers to u_t, b_t, u_{t-1}, b_{t-1} (indexed like the global rows); t must go down monotonically
   void at_step(int64_t t, const T** ut, const T** bt_, const T** up, const T** bp) {
     const int64_t j = t / K;
     if (j != cur) run_block(j, std::min(K, T_ - j * K));
     const int64_t q = t - j * K;
-    *ut = blk_u.data_ptr<T>() + q * BN;
-    *bt_ = blk_b.data_ptr<T>() + q * BN;
-    *up = q > 0 ? *ut - BN : ck_u.data_ptr<T>() + j * BN;
-    *bp = q > 0 ? *bt_ - BN : ck_b.data_ptr<T>() + j * BN;
+    const T* u = blk_u.data_ptr<T>() + q * RN;
+    const T* b = blk_b.data_ptr<T>() + q * RN;
+    const int64_t shift = r0 * N;
+    *ut = u - shift;
+    *bt_ = b - shift;
+    *up = (q > 0 ? u - RN : ck_u.data_ptr<T>() + j * RN) - shift;
+    *bp = (q > 0 ? b - RN : ck_b.data_ptr<T>() + j * RN) - shift;
   }
 };
 
@@ -361,15 +381,40 @@ Tensor alif_surrogate_input(const Tensor& out, const Tensor& i_all, const Tensor
   AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "alif_surrogate_input", [&] {
     using T_ = scalar_t;
     const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
-    StateReplay<T_> rp(T, B, N, ptr<T_>(alpha), ptr<T_>(rho), ptr<T_>(out), ptr<T_>(i_all), ptr<T_>(u0),
-                       ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, out.options());
-    for (int64_t t = T - 1; t >= 0; --t) {
-      const T_ *ut, *btp, *up, *bp;
-      rp.at_step(t, &ut, &btp, &up, &bp);
-      surrogate_input_row<T_>(BN, ut, btp, ptr<T_>(x) + t * BN, bj0, bt);
-    }
+    for_row_ranges(B, [&](int64_t r0, int64_t r1) {
+      StateReplay<T_> rp(T, B, N, r0, r1, ptr<T_>(alpha), ptr<T_>(rho), ptr<T_>(out), ptr<T_>(i_all), ptr<T_>(u0),
+                         ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, out.options());
+      const int64_t o = r0 * N;
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const T_ *ut, *btp, *up, *bp;
+        rp.at_step(t, &ut, &btp, &up, &bp);
+        surrogate_input_row<T_>((r1 - r0) * N, ut + o, btp + o, ptr<T_>(x) + t * BN + o, bj0, bt);
+      }
+    });
   });
   return x;
+}
+
+// dL/dW_rec = sum_t dL/di_t^T s_{t-1} for t >= 1, event-driven: s_{t-1} are the layer's own binary
+// spikes, so each spike adds one row of dL/di_t. Accumulated as the transpose [N_pre, N_post] with
+// neurons split between threads (no two threads write the same row); returns W's layout [N_post, N_pre].
+template <typename T>
+void spike_outer_sum(const T* __restrict S, const T* __restrict G, int64_t T_, int64_t B, int64_t N, T* __restrict gwT) {
+  const int64_t BN = B * N;
+  at::parallel_for(0, N, 1, [&](int64_t j0, int64_t j1) {
+    for (int64_t t = 1; t < T_; ++t)
+      for (int64_t r = 0; r < B; ++r) {
+        const T* srow = S + (t - 1) * BN + r * N;
+        const T* grow = G + t * BN + r * N;
+        for (int64_t j = j0; j < j1; ++j) {
+          const T v = srow[j];
+          if (v != T(0)) {
+            T* dst = gwT + j * N;
+            for (int64_t n = 0; n < N; ++n) dst[n] += v * grow[n];
+          }
+        }
+      }
+  });
 }
 
 // ALIF backward (BPTT through u, b and s, soft reset and threshold adaptation included).
@@ -394,6 +439,7 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
   const Tensor go = has_go ? grad_out->contiguous() : Tensor();
   const Tensor gm = has_gm ? grad_mem->contiguous() : Tensor();
   const Tensor sd = has_sd ? sd_in->contiguous() : Tensor();
+  const Tensor W = rec ? w_rec->contiguous() : Tensor();
   auto init = [&](const c10::optional<Tensor>& g) {
     return (g.has_value() && g->defined()) ? g->contiguous().clone() : at::zeros({B, N}, opts);
   };
@@ -401,6 +447,7 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
   Tensor acc_a = at::zeros({B, N}, opts), acc_r = at::zeros({B, N}, opts);
   Tensor sdbuf = at::empty({B, N}, opts), xbuf = at::empty({B, N}, opts);
   Tensor gi_all = at::empty_like(out);
+  Tensor gwT = rec ? at::zeros({N, N}, opts) : Tensor();
   AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "alif_backward", [&] {
     using T_ = scalar_t;
     const T_* al = ptr<T_>(alpha);
@@ -408,7 +455,6 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
     const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
     const T_* S = ptr<T_>(out);
     const T_* I = ptr<T_>(i_all);
-    StateReplay<T_> rp(T, B, N, al, rh, S, I, ptr<T_>(u0), ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, opts);
     const T_* z = ptr<T_>(zeros_bn);
     T_* gup = ptr<T_>(gu);
     T_* gbp = ptr<T_>(gb);
@@ -417,34 +463,41 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
     T_* ar = ptr<T_>(acc_r);
     T_* sdb = ptr<T_>(sdbuf);
     T_* xb = ptr<T_>(xbuf);
-    for (int64_t t = T - 1; t >= 0; --t) {
-      const T_ *ut, *bt_, *up, *bp;
-      rp.at_step(t, &ut, &bt_, &up, &bp);  // u_t, b_t, u_{t-1}, b_{t-1}, recomputed bitwise
-      const T_* it = I + t * BN;
-      const T_* sp = t > 0 ? S + (t - 1) * BN : ptr<T_>(s0);
-      const T_* got = has_go ? ptr<T_>(go) + t * BN : z;
-      const T_* gmt = has_gm ? ptr<T_>(gm) + t * BN : z;
-      const T_* sdt;
-      if (has_sd) {
-        sdt = ptr<T_>(sd) + t * BN;
-      } else {
-        surrogate_input_row<T_>(BN, ut, bt_, xb, bj0, bt);
-        surrogate_derivative<T_>(xb, sdb, BN, kind, params);
-        sdt = sdb;
+    T_* GI = ptr<T_>(gi_all);
+    for_row_ranges(B, [&](int64_t r0, int64_t r1) {
+      const int64_t R = r1 - r0, o0 = r0 * N, RN = R * N;
+      StateReplay<T_> rp(T, B, N, r0, r1, al, rh, S, I, ptr<T_>(u0), ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, opts);
+      Tensor gs_rows = gsf.narrow(0, r0, R);
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const T_ *ut, *bt_, *up, *bp;
+        rp.at_step(t, &ut, &bt_, &up, &bp);  // u_t, b_t, u_{t-1}, b_{t-1}, recomputed bitwise
+        const T_* it = I + t * BN;
+        const T_* sp = t > 0 ? S + (t - 1) * BN : ptr<T_>(s0);
+        const T_* got = has_go ? ptr<T_>(go) + t * BN : z;
+        const T_* gmt = has_gm ? ptr<T_>(gm) + t * BN : z;
+        const T_* sdt;
+        if (has_sd) {
+          sdt = ptr<T_>(sd) + t * BN;
+        } else {
+          surrogate_input_row<T_>(RN, ut + o0, bt_ + o0, xb + o0, bj0, bt);
+          surrogate_derivative<T_>(xb + o0, sdb + o0, RN, kind, params);
+          sdt = sdb;
+        }
+        T_* git = GI + t * BN;
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t o = r * N;
+          alif_backward_row<T_>(N, al, rh, sp + o, up + o, bp + o, bt_ + o, it + o, got + o, gmt + o, sdt + o,
+                                git + o, gup + o, gbp + o, gsp + o, aa + o, ar + o, bj0, bt, dtt);
+        }
+        if (rec) gs_rows.addmm_(gi_all.select(0, t).narrow(0, r0, R), W);  // + dL/di_t W_rec (these rows)
       }
-      T_* git = ptr<T_>(gi_all) + t * BN;
-      for (int64_t r = 0; r < B; ++r) {
-        const int64_t o = r * N;
-        alif_backward_row<T_>(N, al, rh, sp + o, up + o, bp + o, bt_ + o, it + o, got + o, gmt + o, sdt + o,
-                              git + o, gup + o, gbp + o, gsp + o, aa + o, ar + o, bj0, bt, dtt);
-      }
-      if (rec) gsf.addmm_(gi_all[t], *w_rec);  // + dL/di_t W_rec
-    }
+    });
+    if (rec) spike_outer_sum<T_>(S, GI, T, B, N, ptr<T_>(gwT));
   });
   Tensor gw;
   if (rec) {
-    gw = gi_all[0].t().mm(s0);
-    if (T > 1) gw.addmm_(gi_all.narrow(0, 1, T - 1).reshape({-1, N}).t(), out.narrow(0, 0, T - 1).reshape({-1, N}));
+    gw = gwT.t().contiguous();
+    gw.addmm_(gi_all[0].t(), s0);  // t = 0: the initial spikes may be any values (dense)
   }
   return {gi_all, gw, acc_a.sum(0), acc_r.sum(0), gu, gb, gsf};
 }
@@ -459,16 +512,18 @@ Tensor li_forward(const Tensor& iff_in, const Tensor& alpha_in, const Tensor& u0
   AT_DISPATCH_FLOATING_TYPES(iff.scalar_type(), "li_forward", [&] {
     using T_ = scalar_t;
     const T_* al = ptr<T_>(alpha);
-    for (int64_t t = 0; t < T; ++t) {
-      const T_* up = t > 0 ? ptr<T_>(u_all) + (t - 1) * BN : ptr<T_>(u0);
-      const T_* it = ptr<T_>(iff) + t * BN;
-      T_* ut = ptr<T_>(u_all) + t * BN;
-      for (int64_t r = 0; r < B; ++r)
-        for (int64_t n = 0; n < N; ++n) {
-          const int64_t k = r * N + n;
-          ut[k] = al[n] * up[k] + (T_(1) - al[n]) * it[k];
-        }
-    }
+    for_row_ranges(B, [&](int64_t r0, int64_t r1) {
+      for (int64_t t = 0; t < T; ++t) {
+        const T_* up = t > 0 ? ptr<T_>(u_all) + (t - 1) * BN : ptr<T_>(u0);
+        const T_* it = ptr<T_>(iff) + t * BN;
+        T_* ut = ptr<T_>(u_all) + t * BN;
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t n = 0; n < N; ++n) {
+            const int64_t k = r * N + n;
+            ut[k] = al[n] * up[k] + (T_(1) - al[n]) * it[k];
+          }
+      }
+    });
   });
   return u_all;
 }
@@ -486,20 +541,22 @@ std::tuple<Tensor, Tensor, Tensor> li_backward(const Tensor& grad_u_in, const Te
     const T_* al = ptr<T_>(alpha);
     T_* g = ptr<T_>(gu);
     T_* a = ptr<T_>(acc);
-    for (int64_t t = T - 1; t >= 0; --t) {
-      const T_* up = t > 0 ? ptr<T_>(u_all) + (t - 1) * BN : ptr<T_>(u0);
-      const T_* it = ptr<T_>(iff) + t * BN;
-      const T_* go = ptr<T_>(gu_all) + t * BN;
-      T_* gi = ptr<T_>(gi_all) + t * BN;
-      for (int64_t r = 0; r < B; ++r)
-        for (int64_t n = 0; n < N; ++n) {
-          const int64_t k = r * N + n;
-          const T_ du = g[k] + go[k];
-          gi[k] = (T_(1) - al[n]) * du;
-          a[k] += du * (up[k] - it[k]);
-          g[k] = al[n] * du;
-        }
-    }
+    for_row_ranges(B, [&](int64_t r0, int64_t r1) {
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const T_* up = t > 0 ? ptr<T_>(u_all) + (t - 1) * BN : ptr<T_>(u0);
+        const T_* it = ptr<T_>(iff) + t * BN;
+        const T_* go = ptr<T_>(gu_all) + t * BN;
+        T_* gi = ptr<T_>(gi_all) + t * BN;
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t n = 0; n < N; ++n) {
+            const int64_t k = r * N + n;
+            const T_ du = g[k] + go[k];
+            gi[k] = (T_(1) - al[n]) * du;
+            a[k] += du * (up[k] - it[k]);
+            g[k] = al[n] * du;
+          }
+      }
+    });
   });
   return {gi_all, acc.sum(0), gu};
 }
@@ -507,62 +564,86 @@ std::tuple<Tensor, Tensor, Tensor> li_backward(const Tensor& grad_u_in, const Te
 // ---------------------------------------------------------------------------------------------
 // Sparse input projection (the ~1.5 %-dense binary inputs): rows of x [R, F] in CSR form.
 // Returns (indptr int64 [R+1], indices int32 [nnz], values [nnz]); undefined tensors when the
-// number of non-zeros exceeds max_nnz (then the dense matmul is cheaper).
+// number of non-zeros exceeds max_nnz (then the dense matmul is cheaper). Each thread scans a range
+// of rows into its own lists; the lists are then concatenated in row order.
+template <typename T>
+void scan_rows(const T* __restrict xp, int64_t F, int64_t r0, int64_t r1, int64_t max_nnz, int64_t* __restrict counts,
+               std::vector<int32_t>& idx, std::vector<T>& val) {
+  constexpr int64_t blk = 8;
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* row = xp + r * F;
+    const size_t before = idx.size();
+    int64_t f = 0;
+    for (; f + blk <= F; f += blk) {
+      uint64_t bits = 0;  // all-zero block (the common case at ~1.5 % density): one test
+      for (int64_t q = 0; q < blk; ++q) {
+        T v = row[f + q];
+        uint64_t u = 0;
+        std::memcpy(&u, &v, sizeof(T));
+        bits |= u;
+      }
+      if (bits == 0) continue;
+      for (int64_t q = f; q < f + blk; ++q)
+        if (row[q] != T(0)) {
+          idx.push_back(static_cast<int32_t>(q));
+          val.push_back(row[q]);
+        }
+    }
+    for (; f < F; ++f)
+      if (row[f] != T(0)) {
+        idx.push_back(static_cast<int32_t>(f));
+        val.push_back(row[f]);
+      }
+    counts[r] = static_cast<int64_t>(idx.size() - before);
+    if (static_cast<int64_t>(idx.size()) > max_nnz) return;  // too dense already: the caller gives up
+  }
+}
+
 std::tuple<Tensor, Tensor, Tensor> to_csr(const Tensor& x_in, int64_t max_nnz) {
   TORCH_CHECK(x_in.dim() == 2, "srnn_kernels.to_csr: x must be [R, F]");
   const Tensor x = x_in.contiguous();
   const int64_t R = x.size(0), F = x.size(1);
-  Tensor indptr = at::empty({R + 1}, x.options().dtype(at::kLong));
+  Tensor indptr = at::zeros({R + 1}, x.options().dtype(at::kLong));
   int64_t* ip = indptr.data_ptr<int64_t>();
-  std::vector<int32_t> idx;
-  Tensor values;
+  Tensor indices, values;
   bool too_dense = false;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "to_csr", [&] {
     using T_ = scalar_t;
-    std::vector<T_> val;
-    idx.reserve(static_cast<size_t>(std::min<int64_t>(max_nnz, R * F)) + 1);
-    val.reserve(idx.capacity());
-    const T_* xp = ptr<T_>(x);
-    ip[0] = 0;
-    constexpr int64_t blk = 8;
-    for (int64_t r = 0; r < R && !too_dense; ++r) {
-      const T_* row = xp + r * F;
-      int64_t f = 0;
-      for (; f + blk <= F; f += blk) {
-        uint64_t bits = 0;  // all-zero block (the common case at ~1.5 % density): one test
-        for (int64_t q = 0; q < blk; ++q) {
-          T_ v = row[f + q];
-          uint64_t u = 0;
-          std::memcpy(&u, &v, sizeof(T_));
-          bits |= u;
-        }
-        if (bits == 0) continue;
-        for (int64_t q = f; q < f + blk; ++q)
-          if (row[q] != T_(0)) {
-            idx.push_back(static_cast<int32_t>(q));
-            val.push_back(row[q]);
-          }
+    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), R));
+    std::vector<std::vector<int32_t>> idx(parts);
+    std::vector<std::vector<T_>> val(parts);
+    const int64_t per = (R + parts - 1) / parts;
+    at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t r0 = p * per, r1 = std::min(R, r0 + per);
+        if (r0 >= r1) continue;
+        idx[p].reserve(static_cast<size_t>(std::min<int64_t>(max_nnz, (r1 - r0) * F)) + 1);
+        val[p].reserve(idx[p].capacity());
+        scan_rows<T_>(ptr<T_>(x), F, r0, r1, max_nnz, ip + 1, idx[p], val[p]);
       }
-      for (; f < F; ++f)
-        if (row[f] != T_(0)) {
-          idx.push_back(static_cast<int32_t>(f));
-          val.push_back(row[f]);
-        }
-      ip[r + 1] = static_cast<int64_t>(idx.size());
-      too_dense = ip[r + 1] > max_nnz;
-    }
-    if (!too_dense) {
-      values = at::empty({static_cast<int64_t>(val.size())}, x.options());
-      if (!val.empty()) std::memcpy(values.data_ptr<T_>(), val.data(), val.size() * sizeof(T_));
+    });
+    int64_t nnz = 0;
+    for (int64_t p = 0; p < parts; ++p) nnz += static_cast<int64_t>(idx[p].size());
+    too_dense = nnz > max_nnz;
+    if (too_dense) return;
+    for (int64_t r = 0; r < R; ++r) ip[r + 1] += ip[r];
+    indices = at::empty({nnz}, x.options().dtype(at::kInt));
+    values = at::empty({nnz}, x.options());
+    int64_t off = 0;
+    for (int64_t p = 0; p < parts; ++p) {
+      const size_t n = idx[p].size();
+      if (n) {
+        std::memcpy(indices.data_ptr<int32_t>() + off, idx[p].data(), n * sizeof(int32_t));
+        std::memcpy(values.data_ptr<T_>() + off, val[p].data(), n * sizeof(T_));
+      }
+      off += static_cast<int64_t>(n);
     }
   });
   if (too_dense) return {Tensor(), Tensor(), Tensor()};
-  Tensor indices = at::empty({static_cast<int64_t>(idx.size())}, x.options().dtype(at::kInt));
-  if (!idx.empty()) std::memcpy(indices.data_ptr<int32_t>(), idx.data(), idx.size() * sizeof(int32_t));
   return {indptr, indices, values};
 }
 
-// out [R, N] = bias + x W^T with x in CSR and wT = W^T [F, N].
+// out [R, N] = bias + x W^T with x in CSR and wT = W^T [F, N]; rows split between threads.
 Tensor csr_linear(const Tensor& indptr, const Tensor& indices, const Tensor& values, const Tensor& wT_in,
                   const c10::optional<Tensor>& bias) {
   const Tensor wT = wT_in.contiguous();
@@ -576,41 +657,52 @@ Tensor csr_linear(const Tensor& indptr, const Tensor& indices, const Tensor& val
     const T_* v = ptr<T_>(values);
     const T_* w = ptr<T_>(wT);
     T_* o = ptr<T_>(out);
-    for (int64_t r = 0; r < R; ++r) {
-      T_* orow = o + r * N;
-      for (int64_t j = ip[r]; j < ip[r + 1]; ++j) {
-        const T_* wrow = w + static_cast<int64_t>(ix[j]) * N;
-        const T_ vj = v[j];
-        for (int64_t n = 0; n < N; ++n) orow[n] += vj * wrow[n];
+    at::parallel_for(0, R, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        T_* orow = o + r * N;
+        for (int64_t j = ip[r]; j < ip[r + 1]; ++j) {
+          const T_* wrow = w + static_cast<int64_t>(ix[j]) * N;
+          const T_ vj = v[j];
+          for (int64_t n = 0; n < N; ++n) orow[n] += vj * wrow[n];
+        }
       }
-    }
+    });
   });
   return out;
 }
 
-// grad of W^T [F, N] = x^T g, x in CSR, g [R, N].
+// grad of W^T [F, N] = x^T g, x in CSR, g [R, N]. The rows are split between threads, each adding
+// into its own [F, N] buffer (the first thread into the result); the buffers are summed at the end.
 Tensor csr_linear_grad_weight(const Tensor& indptr, const Tensor& indices, const Tensor& values, const Tensor& g_in,
                               int64_t F) {
   const Tensor g = g_in.contiguous();
   const int64_t R = indptr.size(0) - 1, N = g.size(1);
-  Tensor gw = at::zeros({F, N}, g.options());
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), R / 256));
+  std::vector<Tensor> acc(parts);
+  for (int64_t p = 0; p < parts; ++p) acc[p] = at::zeros({F, N}, g.options());
   const int64_t* ip = indptr.data_ptr<int64_t>();
   const int32_t* ix = indices.data_ptr<int32_t>();
   AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "csr_linear_grad_weight", [&] {
     using T_ = scalar_t;
     const T_* v = ptr<T_>(values);
     const T_* gp = ptr<T_>(g);
-    T_* w = ptr<T_>(gw);
-    for (int64_t r = 0; r < R; ++r) {
-      const T_* grow = gp + r * N;
-      for (int64_t j = ip[r]; j < ip[r + 1]; ++j) {
-        T_* wrow = w + static_cast<int64_t>(ix[j]) * N;
-        const T_ vj = v[j];
-        for (int64_t n = 0; n < N; ++n) wrow[n] += vj * grow[n];
+    const int64_t per = (R + parts - 1) / parts;
+    at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        T_* w = ptr<T_>(acc[p]);
+        for (int64_t r = p * per; r < std::min(R, (p + 1) * per); ++r) {
+          const T_* grow = gp + r * N;
+          for (int64_t j = ip[r]; j < ip[r + 1]; ++j) {
+            T_* wrow = w + static_cast<int64_t>(ix[j]) * N;
+            const T_ vj = v[j];
+            for (int64_t n = 0; n < N; ++n) wrow[n] += vj * grow[n];
+          }
+        }
       }
-    }
+    });
   });
-  return gw;
+  for (int64_t p = 1; p < parts; ++p) acc[0].add_(acc[p]);
+  return acc[0];
 }
 
 Tensor surrogate_derivative_op(const Tensor& x_in, int64_t kind, std::vector<double> params) {
