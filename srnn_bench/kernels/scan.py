@@ -7,8 +7,8 @@ node in the autograd graph, instead of ~10 nodes per step. What the backward kee
   is shared with that layer's weight gradient and costs nothing extra) and the total input current
   ``i_t`` (written over the layer's own input projection). ``u_t``, ``b_t`` and ``theta_t`` are
   recomputed in the backward from the spikes and currents, bitwise as in the forward, block by
-  block (checkpoints every ~sqrt(T) steps: O(sqrt(T)) extra memory). The naive loop keeps about
-  eight [B, N] float tensors per step.
+  block from the states the forward kept before every block of ~sqrt(T) steps (O(sqrt(T) B N)
+  extra memory). The naive loop keeps about eight [B, N] float tensors per step.
 * integrator: ``u_t`` (its output) and the projected input.
 * sparse input projection: the input as CSR (int32 indices) instead of the dense [T, B, F] tensor.
 
@@ -66,27 +66,27 @@ class ALIFScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, surrogate, iff_scratch=False, keep_u=True):
         ops = load()
-        out, u_all, i_all, u_last, b_last = ops.alif_forward(
+        out, u_all, i_all, u_last, b_last, ck_u, ck_b = ops.alif_forward(
             iff, w_rec, alpha, rho, u0, b0, s0, b_j0, beta, dt, iff_scratch, keep_u
         )  # fmt: skip
-        ctx.save_for_backward(out, i_all, u0, b0, s0, w_rec, alpha, rho)
+        ctx.save_for_backward(out, i_all, s0, ck_u, ck_b, w_rec, alpha, rho)
         ctx.consts = (b_j0, beta, dt, surrogate)
         ctx.set_materialize_grads(False)
         return out, u_all, u_last, b_last
 
     @staticmethod
     def backward(ctx, g_out, g_mem, g_u_last, g_b_last):
-        out, i_all, u0, b0, s0, w_rec, alpha, rho = ctx.saved_tensors
+        out, i_all, s0, ck_u, ck_b, w_rec, alpha, rho = ctx.saved_tensors
         b_j0, beta, dt, surrogate = ctx.consts
         ops = load()
         kind, params = surrogate_kind(surrogate)
         sd = None
         if kind == 0:  # any other surrogate: its own derivative(x), x recomputed bitwise
-            x = ops.alif_surrogate_input(out, i_all, alpha, rho, u0, b0, s0, b_j0, beta, dt)
+            x = ops.alif_surrogate_input(out, i_all, alpha, rho, s0, ck_u, ck_b, b_j0, beta, dt)
             sd = surrogate.derivative(x)
             del x
         gi, gw, ga, gr, gu0, gb0, gs0 = ops.alif_backward(
-            g_out, g_mem, g_u_last, g_b_last, sd, out, i_all, u0, b0, s0, w_rec, alpha, rho,
+            g_out, g_mem, g_u_last, g_b_last, sd, out, i_all, s0, ck_u, ck_b, w_rec, alpha, rho,
             b_j0, beta, dt, kind, params,
         )  # fmt: skip
         need = ctx.needs_input_grad

@@ -227,9 +227,15 @@ void for_row_ranges(int64_t B, const F& f) {
   at::parallel_for(0, B, 1, f);
 }
 
+// Steps per recomputation block of the backward: ceil(sqrt(T)) (memory O((T/K + K) B N)).
+int64_t replay_block(int64_t T) {
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(T)))));
+}
+
 // ALIF forward. Returns (spikes [T,B,N], u [T,B,N] (undefined unless keep_u), i [T,B,N] total
-// input current, u_T [B,N], b_T [B,N]).
-std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
+// input current, u_T [B,N], b_T [B,N], and the checkpoints of the backward's recomputation:
+// (u, b) before every block of K = replay_block(T) steps, [ceil(T / K), B, N] each).
+std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
     const Tensor& iff_in, const c10::optional<Tensor>& w_rec, const Tensor& alpha_in, const Tensor& rho_in,
     const Tensor& u0_in, const Tensor& b0_in, const Tensor& s0_in, double b_j0, double beta, double dt,
     bool in_place, bool keep_u) {
@@ -250,6 +256,8 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
   const Tensor wTc = rec ? wT.contiguous() : Tensor();  // rows of W_rec^T, for the event-driven product
   // t = 0: the given initial spikes may be any values, so a dense product (one call, all rows)
   Tensor rec_buf = rec ? at::mm(s0, wT).contiguous() : Tensor();
+  const int64_t K = replay_block(T), nblk = (T + K - 1) / K;
+  Tensor ck_u = at::empty({nblk, B, N}, iff.options()), ck_b = at::empty({nblk, B, N}, iff.options());
   AT_DISPATCH_FLOATING_TYPES(iff.scalar_type(), "alif_forward", [&] {
     using T_ = scalar_t;
     const T_* al = ptr<T_>(alpha);
@@ -265,10 +273,17 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
     const T_* w = rec ? ptr<T_>(wTc) : nullptr;
     T_* rb = rec ? ptr<T_>(rec_buf) : nullptr;
     auto u_at = [&](int64_t t) -> T_* { return Ua + (keep_u ? t : (t & 1)) * BN; };
+    T_* cku = ptr<T_>(ck_u);
+    T_* ckb = ptr<T_>(ck_b);
     for_row_ranges(B, [&](int64_t r0, int64_t r1) {
+      const int64_t o0 = r0 * N, bytes = (r1 - r0) * N * sizeof(T_);
       for (int64_t t = 0; t < T; ++t) {
         const T_* sp = t > 0 ? Sp + (t - 1) * BN : s0p;
         const T_* up = t > 0 ? u_at(t - 1) : u0p;
+        if (t % K == 0) {  // state before block t / K
+          std::memcpy(cku + (t / K) * BN + o0, up + o0, bytes);
+          std::memcpy(ckb + (t / K) * BN + o0, bp + o0, bytes);
+        }
         T_* it = Ip + t * BN;
         if (rec) {
           if (t > 0) {
@@ -299,91 +314,73 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> alif_forward(
     });
   });
   Tensor u_last = keep_u ? u_all[T - 1].clone() : u_roll[(T - 1) & 1].clone();
-  return {out, u_all, i_all, u_last, b};
+  return {out, u_all, i_all, u_last, b, ck_u, ck_b};
 }
 
-// Block-checkpointed recomputation of (u_t, b_t) of rows [r0, r1) for the reverse sweep: the prepass
-// keeps the state before every block of K steps; each block is recomputed when the reverse sweep
-// enters it. Memory O((T/K + K) R N) instead of O(T R N), R = r1 - r0 rows. The saved sequences
-// (spikes S, currents I: [T, B, N]) are indexed with the global stride B N; the replay's own
-// buffers hold only these rows (stride R N), so a pointer it returns is offset by -r0 N to be
-// indexed like the global rows.
+// Block-checkpointed recomputation of (u_t, b_t) of rows [r0, r1) for the reverse sweep, from the
+// forward's checkpoints (the state before every block of K steps, [nblk, B, N]): each block is
+// recomputed when the reverse sweep enters it, with the operations of the forward (so bitwise its
+// values). Extra memory O(K R N), R = r1 - r0 rows. Every array is indexed like the global [B, N]
+// rows: the block buffers hold only these rows, so their pointers are offset by -r0 N.
 template <typename T>
 struct StateReplay {
-  int64_t T_, N, BN, RN, r0, K, nblk;
-  const T *al, *rh, *S, *I, *u0, *b0, *s0;
+  int64_t T_, N, BN, RN, r0, K;
+  const T *al, *rh, *S, *I, *s0, *cku, *ckb;
   T bj0, bt, dtt;
-  Tensor ck_u, ck_b, blk_u, blk_b;
+  Tensor blk_u, blk_b;
   int64_t cur = -1;
 
   StateReplay(int64_t T__, int64_t B, int64_t N_, int64_t r0_, int64_t r1, const T* al_, const T* rh_, const T* S_,
-              const T* I_, const T* u0_, const T* b0_, const T* s0_, T bj0_, T bt_, T dtt_,
+              const T* I_, const T* s0_, const T* cku_, const T* ckb_, T bj0_, T bt_, T dtt_,
               const at::TensorOptions& opts)
-      : T_(T__), N(N_), BN(B * N_), RN((r1 - r0_) * N_), r0(r0_), al(al_), rh(rh_), S(S_), I(I_), u0(u0_),
-        b0(b0_), s0(s0_), bj0(bj0_), bt(bt_), dtt(dtt_) {
-    K = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(T_)))));
-    nblk = (T_ + K - 1) / K;
-    const int64_t R = r1 - r0;
-    ck_u = at::empty({nblk, R, N}, opts);
-    ck_b = at::empty({nblk, R, N}, opts);
-    blk_u = at::empty({K, R, N}, opts);
-    blk_b = at::empty({K, R, N}, opts);
-    // prepass: run the recurrence, keep the state before each block
-    T* cu = ck_u.data_ptr<T>();
-    T* cb = ck_b.data_ptr<T>();
-    std::memcpy(cu, u0 + r0 * N, RN * sizeof(T));
-    std::memcpy(cb, b0 + r0 * N, RN * sizeof(T));
-    for (int64_t j = 0; j + 1 < nblk; ++j) {
-      run_block(j, K);
-      std::memcpy(cu + (j + 1) * RN, blk_u.data_ptr<T>() + (K - 1) * RN, RN * sizeof(T));
-      std::memcpy(cb + (j + 1) * RN, blk_b.data_ptr<T>() + (K - 1) * RN, RN * sizeof(T));
-    }
+      : T_(T__), N(N_), BN(B * N_), RN((r1 - r0_) * N_), r0(r0_), K(replay_block(T__)), al(al_), rh(rh_), S(S_),
+        I(I_), s0(s0_), cku(cku_), ckb(ckb_), bj0(bj0_), bt(bt_), dtt(dtt_) {
+    blk_u = at::empty({K, r1 - r0, N}, opts);
+    blk_b = at::empty({K, r1 - r0, N}, opts);
   }
+  T* local(Tensor& t, int64_t q) { return t.data_ptr<T>() + q * RN - r0 * N; }
   void run_block(int64_t j, int64_t len) {
-    const T* up = ck_u.data_ptr<T>() + j * RN;
-    const T* bp = ck_b.data_ptr<T>() + j * RN;
-    T* ub = blk_u.data_ptr<T>();
-    T* bb = blk_b.data_ptr<T>();
+    const T* up = cku + j * BN;
+    const T* bp = ckb + j * BN;
     for (int64_t q = 0; q < len; ++q) {
       const int64_t t = j * K + q;
-      const T* sp = (t > 0 ? S + (t - 1) * BN : s0) + r0 * N;
-      const T* it = I + t * BN + r0 * N;
-      for (int64_t o = 0; o < RN; o += N)
-        alif_state_row<T>(N, al, rh, sp + o, up + o, bp + o, it + o, ub + q * RN + o, bb + q * RN + o, bj0, bt, dtt);
-      up = ub + q * RN;
-      bp = bb + q * RN;
+      const T* sp = t > 0 ? S + (t - 1) * BN : s0;
+      const T* it = I + t * BN;
+      T* un = local(blk_u, q);
+      T* bn = local(blk_b, q);
+      for (int64_t o = r0 * N; o < r0 * N + RN; o += N)
+        alif_state_row<T>(N, al, rh, sp + o, up + o, bp + o, it + o, un + o, bn + o, bj0, bt, dtt);
+      up = un;
+      bp = bn;
     }
     cur = j;
   }
-  // pointers to u_t, b_t, u_{t-1}, b_{t-1} (indexed like the global rows); t must go down monotonically
+  // pointers to u_t, b_t, u_{t-1}, b_{t-1}; t must go down monotonically
   void at_step(int64_t t, const T** ut, const T** bt_, const T** up, const T** bp) {
     const int64_t j = t / K;
     if (j != cur) run_block(j, std::min(K, T_ - j * K));
     const int64_t q = t - j * K;
-    const T* u = blk_u.data_ptr<T>() + q * RN;
-    const T* b = blk_b.data_ptr<T>() + q * RN;
-    const int64_t shift = r0 * N;
-    *ut = u - shift;
-    *bt_ = b - shift;
-    *up = (q > 0 ? u - RN : ck_u.data_ptr<T>() + j * RN) - shift;
-    *bp = (q > 0 ? b - RN : ck_b.data_ptr<T>() + j * RN) - shift;
+    *ut = local(blk_u, q);
+    *bt_ = local(blk_b, q);
+    *up = q > 0 ? local(blk_u, q - 1) : cku + j * BN;
+    *bp = q > 0 ? local(blk_b, q - 1) : ckb + j * BN;
   }
 };
 
 // x_t = u_t - theta_t for every step (input of the surrogate), for the generic-surrogate path.
 Tensor alif_surrogate_input(const Tensor& out, const Tensor& i_all, const Tensor& alpha_in, const Tensor& rho_in,
-                            const Tensor& u0_in, const Tensor& b0_in, const Tensor& s0_in, double b_j0, double beta,
-                            double dt) {
+                            const Tensor& s0_in, const Tensor& ck_u_in, const Tensor& ck_b_in, double b_j0,
+                            double beta, double dt) {
   const int64_t T = out.size(0), B = out.size(1), N = out.size(2), BN = B * N;
-  const Tensor alpha = alpha_in.contiguous(), rho = rho_in.contiguous();
-  const Tensor u0 = u0_in.contiguous(), b0 = b0_in.contiguous(), s0 = s0_in.contiguous();
+  const Tensor alpha = alpha_in.contiguous(), rho = rho_in.contiguous(), s0 = s0_in.contiguous();
+  const Tensor ck_u = ck_u_in.contiguous(), ck_b = ck_b_in.contiguous();
   Tensor x = at::empty_like(out);
   AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "alif_surrogate_input", [&] {
     using T_ = scalar_t;
     const T_ bj0 = static_cast<T_>(b_j0), bt = static_cast<T_>(beta), dtt = static_cast<T_>(dt);
     for_row_ranges(B, [&](int64_t r0, int64_t r1) {
-      StateReplay<T_> rp(T, B, N, r0, r1, ptr<T_>(alpha), ptr<T_>(rho), ptr<T_>(out), ptr<T_>(i_all), ptr<T_>(u0),
-                         ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, out.options());
+      StateReplay<T_> rp(T, B, N, r0, r1, ptr<T_>(alpha), ptr<T_>(rho), ptr<T_>(out), ptr<T_>(i_all), ptr<T_>(s0),
+                         ptr<T_>(ck_u), ptr<T_>(ck_b), bj0, bt, dtt, out.options());
       const int64_t o = r0 * N;
       for (int64_t t = T - 1; t >= 0; --t) {
         const T_ *ut, *btp, *up, *bp;
@@ -423,7 +420,7 @@ void spike_outer_sum(const T* __restrict S, const T* __restrict G, int64_t T_, i
 std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c10::optional<Tensor>& grad_mem,
                                   const c10::optional<Tensor>& grad_u_last, const c10::optional<Tensor>& grad_b_last,
                                   const c10::optional<Tensor>& sd_in, const Tensor& out, const Tensor& i_all,
-                                  const Tensor& u0_in, const Tensor& b0_in, const Tensor& s0_in,
+                                  const Tensor& s0_in, const Tensor& ck_u_in, const Tensor& ck_b_in,
                                   const c10::optional<Tensor>& w_rec, const Tensor& alpha_in, const Tensor& rho_in,
                                   double b_j0, double beta, double dt, int64_t kind, std::vector<double> params) {
   const int64_t T = out.size(0), B = out.size(1), N = out.size(2), BN = B * N;
@@ -432,8 +429,8 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
   const bool has_gm = grad_mem.has_value() && grad_mem->defined();
   const bool has_sd = sd_in.has_value() && sd_in->defined();
   TORCH_CHECK(has_sd || kind != GENERIC, "srnn_kernels: generic surrogate needs its derivative tensor");
-  const Tensor alpha = alpha_in.contiguous(), rho = rho_in.contiguous();
-  const Tensor u0 = u0_in.contiguous(), b0 = b0_in.contiguous(), s0 = s0_in.contiguous();
+  const Tensor alpha = alpha_in.contiguous(), rho = rho_in.contiguous(), s0 = s0_in.contiguous();
+  const Tensor ck_u = ck_u_in.contiguous(), ck_b = ck_b_in.contiguous();
   const auto opts = out.options();
   const Tensor zeros_bn = at::zeros({B, N}, opts);
   const Tensor go = has_go ? grad_out->contiguous() : Tensor();
@@ -466,7 +463,7 @@ std::vector<Tensor> alif_backward(const c10::optional<Tensor>& grad_out, const c
     T_* GI = ptr<T_>(gi_all);
     for_row_ranges(B, [&](int64_t r0, int64_t r1) {
       const int64_t R = r1 - r0, o0 = r0 * N, RN = R * N;
-      StateReplay<T_> rp(T, B, N, r0, r1, al, rh, S, I, ptr<T_>(u0), ptr<T_>(b0), ptr<T_>(s0), bj0, bt, dtt, opts);
+      StateReplay<T_> rp(T, B, N, r0, r1, al, rh, S, I, ptr<T_>(s0), ptr<T_>(ck_u), ptr<T_>(ck_b), bj0, bt, dtt, opts);
       Tensor gs_rows = gsf.narrow(0, r0, R);
       for (int64_t t = T - 1; t >= 0; --t) {
         const T_ *ut, *bt_, *up, *bp;
@@ -718,13 +715,13 @@ Tensor surrogate_derivative_op(const Tensor& x_in, int64_t kind, std::vector<dou
 TORCH_LIBRARY(srnn_kernels, m) {
   m.def("alif_forward(Tensor iff, Tensor? w_rec, Tensor alpha, Tensor rho, Tensor u0, Tensor b0, Tensor s0, "
         "float b_j0, float beta, float dt, bool in_place=False, bool keep_u=True) "
-        "-> (Tensor, Tensor, Tensor, Tensor, Tensor)",
+        "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)",
         &alif_forward);
-  m.def("alif_surrogate_input(Tensor out, Tensor i_all, Tensor alpha, Tensor rho, Tensor u0, Tensor b0, Tensor s0, "
-        "float b_j0, float beta, float dt) -> Tensor",
+  m.def("alif_surrogate_input(Tensor out, Tensor i_all, Tensor alpha, Tensor rho, Tensor s0, Tensor ck_u, "
+        "Tensor ck_b, float b_j0, float beta, float dt) -> Tensor",
         &alif_surrogate_input);
   m.def("alif_backward(Tensor? grad_out, Tensor? grad_mem, Tensor? grad_u_last, Tensor? grad_b_last, Tensor? sd, "
-        "Tensor out, Tensor i_all, Tensor u0, Tensor b0, Tensor s0, Tensor? w_rec, Tensor alpha, Tensor rho, "
+        "Tensor out, Tensor i_all, Tensor s0, Tensor ck_u, Tensor ck_b, Tensor? w_rec, Tensor alpha, Tensor rho, "
         "float b_j0, float beta, float dt, int kind, float[] params) -> Tensor[]",
         &alif_backward);
   m.def("li_forward(Tensor iff, Tensor alpha, Tensor u0) -> Tensor", &li_forward);
