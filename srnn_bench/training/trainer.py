@@ -414,6 +414,7 @@ class Trainer:
         self._session_start = time.perf_counter()
         self._last_ckpt_time = time.monotonic()
         progress, self.resume_progress = self.resume_progress, None
+        self.logger.restore(self.history)  # the CSV log = the restored history (no row of a redone epoch twice)
         if self.start_epoch == 0 and progress is None:  # untrained parameters, for before/after plots (Yin Fig. 4c)
             atomic_torch_save(self.ckpt_dir / "init.pt", {"model": self.model.state_dict()})
         for epoch in range(self.start_epoch, self.cfg.epochs):
