@@ -441,7 +441,10 @@ class Trainer:
         if self.scheduler is None:
             return
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            self.scheduler.step(metrics.get("val_loss", metrics["train_loss"]))
+            # scheduler.monitor: val_loss | val_acc | val_error (1 - acc); the training split's without a val split
+            split = "val" if "val_loss" in metrics else "train"
+            what = getattr(self.scheduler, "monitor", "val_loss").split("_", 1)[1]
+            self.scheduler.step(1.0 - metrics[f"{split}_acc"] if what == "error" else metrics[f"{split}_{what}"])
         else:
             self.scheduler.step()
 
