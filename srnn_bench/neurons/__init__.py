@@ -55,9 +55,13 @@ def _alif_kwargs(cfg: Mapping) -> dict:
     )
 
 
+LIF_OPTION_KEYS = {"reset", "scale_input", "threshold_trainable"}
+"""alif/lif only: De Geeter et al.'s LIF baseline (reset to zero, unscaled input, learnable threshold)."""
+
+
 def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, ALIF_KEYS | {"backend"})
-    cell = ALIFCell(size, surrogate, **_alif_kwargs(cfg))
+    _check_keys(cfg, ALIF_KEYS | LIF_OPTION_KEYS | {"backend"})
+    cell = ALIFCell(size, surrogate, **_alif_kwargs(cfg), **{k: cfg[k] for k in LIF_OPTION_KEYS if k in cfg})
     cell.backend = validate_backend(cfg.get("backend", "reference"))  # srnn_bench.kernels
     return cell
 
