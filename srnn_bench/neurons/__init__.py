@@ -92,10 +92,13 @@ def _plif(variant: str) -> Callable[[Mapping, int, Surrogate], nn.Module]:
     return build
 
 
-def _conventional(cls) -> Callable[[Mapping, int, Surrogate], nn.Module]:
+_GATED_KEYS = {"dropout", "batch_norm", "bn_momentum"}  # Ponghiran & Roy's LSTM/GRU baselines (conventional.py)
+
+
+def _conventional(cls, keys: set[str] = frozenset()) -> Callable[[Mapping, int, Surrogate], nn.Module]:
     def build(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-        _check_keys(cfg, set())
-        return cls(size)
+        _check_keys(cfg, set(keys))
+        return cls(size, **{k: cfg[k] for k in keys if k in cfg})
 
     return build
 
@@ -108,8 +111,8 @@ CELLS: dict[str, Callable[[Mapping, int, Surrogate], nn.Module]] = {
     "plif_v1": _plif("v1"),
     "plif_v2": _plif("v2"),
     "plif_traditional": _plif("traditional"),
-    "lstm": _conventional(LSTMCell),
-    "gru": _conventional(GRUCell),
+    "lstm": _conventional(LSTMCell, _GATED_KEYS),
+    "gru": _conventional(GRUCell, _GATED_KEYS),
     "rnn": _conventional(RNNCell),
 }
 
