@@ -18,9 +18,9 @@ LN2_TAU = 1.0 / math.log(2.0)  # tau_m giving alpha = exp(-1/tau_m) = 0.5
 
 
 def degeeter_cfg(**kw):
-    cfg = dict(name="lif", b_j0=1.0, beta=0.0, dt=1.0, tau_m=dict(init="constant", mean=LN2_TAU, std=0.0),
-               tau_adp=dict(init="constant", mean=150.0, std=0.0), train_tau_m=True, train_tau_adp=False, u0="zero",
-               reset="zero", scale_input=False, threshold_trainable=True, backend="reference")
+    cfg = {"name": "lif", "b_j0": 1.0, "beta": 0.0, "dt": 1.0, "tau_m": {"init": "constant", "mean": LN2_TAU, "std": 0.0},
+           "tau_adp": {"init": "constant", "mean": 150.0, "std": 0.0}, "train_tau_m": True, "train_tau_adp": False,
+           "u0": "zero", "reset": "zero", "scale_input": False, "threshold_trainable": True, "backend": "reference"}
     return {**cfg, **kw}
 
 
@@ -106,7 +106,8 @@ def test_fused_backend_falls_back_for_these_options():
 
     dispatch._warned.clear()
     torch.manual_seed(0)
-    model_cfg = dict(name="srnn", hidden=[6], recurrent=False, bias=True, readout=dict(kind="integrator", tau_m=dict(init="constant", mean=20.0, std=0.0)))
+    readout = {"kind": "integrator", "tau_m": {"init": "constant", "mean": 20.0, "std": 0.0}}
+    model_cfg = {"name": "srnn", "hidden": [6], "recurrent": False, "bias": True, "readout": readout}
     ref = build_model(model_cfg, 4, 3, degeeter_cfg(), ATan()).double()
     fused = copy.deepcopy(ref)
     for layer in fused.layers:  # (the readout stays on the reference: no C++ build needed here)

@@ -20,7 +20,8 @@ def test_csv_log_after_resume_has_each_epoch_once_and_equals_jsonl(tmp_path):
     # 5 steps per epoch, checkpoints every 2 steps: killed after step 6 (epoch 2, step 1), when last.pt is the
     # end of epoch 1 and prev.pt epoch 1 step 4, and metrics.csv already has the row of epoch 1.
     run_and_kill(args, tmp_path, run_dir, hang=6, want=(1, 0))
-    before = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    with open(run_dir / "metrics.csv", newline="") as f:
+        before = list(csv.DictReader(f))
     assert [r["epoch"] for r in before] == ["1"]
     # a damaged last.pt: the resume falls back to prev.pt and redoes the end of epoch 1
     (run_dir / "checkpoints" / "last.pt").write_bytes(b"truncated")

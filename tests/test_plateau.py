@@ -51,7 +51,7 @@ def test_ponghiran_rule_trace():
               1 / 1.00502 * 0.44,  # (prev-cur)/cur = .00502 good, though (prev-cur)/prev = .004995 < .005
               0.437, 0.4365,  # bad 1 (.0012); bad 2 -> 2.5e-4
               0.436, 0.4355, 0.435, 0.4345]  # bad 1; bad 2 -> 1.25e-4; bad 1; bad 2 -> max(6.25e-5, min_lr)
-    got, sched, opt = _trace(cfg.scheduler, errors, lr=1e-3)
+    got, sched, _ = _trace(cfg.scheduler, errors, lr=1e-3)
     assert got == pytest.approx([1e-3] * 3 + [5e-4] * 5 + [2.5e-4] * 2 + [1.25e-4] * 3, rel=1e-12)
     # torch's own rule on the same values (compare with the best, change relative to it) differs
     torch_cfg = compose(["experiment=timit_lstm", "scheduler.compare_to=best", "scheduler.threshold_mode=rel"]).scheduler
