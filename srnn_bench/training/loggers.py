@@ -76,7 +76,7 @@ class WandbLogger(NullLogger):
     after a resume the (rare) epoch redone because the killed session had logged it but not yet
     checkpointed it keeps its first-logged values in W&B; ``metrics.jsonl`` and ``metrics.csv`` hold the
     redone values. Offline, each session writes its own ``wandb/offline-run-*`` directory with that id;
-    ``wandb sync`` them in order.
+    ``wandb sync`` them in order (how the server merges them was not verifiable offline).
     """
 
     def __init__(self, run_dir: str | Path, cfg, config: dict) -> None:
