@@ -10,7 +10,7 @@ import torch
 from conftest import compose
 
 from srnn_bench.config_validation import validate_config
-from srnn_bench.training.optim import build_optimizer, build_scheduler
+from srnn_bench.training.optim import build_optimizer, build_scheduler, plateau_options
 from srnn_bench.training.trainer import Trainer
 
 
@@ -65,19 +65,24 @@ def test_ponghiran_rule_trace():
     assert sched.threshold_mode == "rel_current" and sched.compare_to == "previous"  # survive state_dict
 
 
-@pytest.mark.parametrize("override, message", [
-    ("scheduler.factor=1.5", "scheduler.factor must be in (0, 1), got 1.5"),
-    ("scheduler.patience=-1", "patience must be >= 0"),
-    ("scheduler.cooldown=0.5", "scheduler.cooldown must be an integer >= 0, got 0.5"),
-    ("scheduler.threshold=-0.1", "scheduler.threshold must be >= 0, got -0.1"),
-    ("scheduler.min_lr=-1", "scheduler.min_lr must be >= 0, got -1"),
-    ("scheduler.mode=up", "unknown scheduler.mode 'up'; valid choices: min, max"),
-    ("scheduler.threshold_mode=pct", "unknown scheduler.threshold_mode 'pct'; valid choices: rel, abs, rel_current"),
-    ("scheduler.monitor=test_acc", "unknown scheduler.monitor 'test_acc'; valid choices: val_loss, val_acc, val_error"),
-    ("scheduler.compare_to=first", "unknown scheduler.compare_to 'first'; valid choices: best, previous"),
-    ("+scheduler.eps=1", "unknown key scheduler.eps; valid keys:"),
+@pytest.mark.parametrize("key, value, message", [
+    ("factor", 1.5, "scheduler.factor must be in (0, 1), got 1.5"),
+    ("patience", -1, "scheduler.patience must be an integer >= 0, got -1"),
+    ("cooldown", 0.5, "scheduler.cooldown must be an integer >= 0, got 0.5"),
+    ("threshold", -0.1, "scheduler.threshold must be >= 0, got -0.1"),
+    ("min_lr", -1, "scheduler.min_lr must be >= 0, got -1"),
+    ("mode", "up", "unknown scheduler.mode 'up'; valid choices: min, max"),
+    ("threshold_mode", "pct", "unknown scheduler.threshold_mode 'pct'; valid choices: rel, abs, rel_current"),
+    ("monitor", "test_acc", "unknown scheduler.monitor 'test_acc'; valid choices: val_loss, val_acc, val_error"),
+    ("compare_to", "first", "unknown scheduler.compare_to 'first'; valid choices: best, previous"),
+    ("eps", 1, "unknown key scheduler.eps; valid keys:"),
 ])
-def test_plateau_bad_values_fail_in_one_line(override, message):
+def test_plateau_bad_values_fail_in_one_line(key, value, message):
     with pytest.raises(ValueError) as e:
-        validate_config(compose(["scheduler=plateau", override]))
+        plateau_options({"name": "plateau", key: value})
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_validate_config_checks_the_plateau_keys_before_any_work():
+    with pytest.raises(ValueError, match=r"scheduler.factor must be in \(0, 1\), got 2.0"):
+        validate_config(compose(["scheduler=plateau", "scheduler.factor=2.0"]))
