@@ -207,6 +207,10 @@ def validate_config(cfg) -> None:
 
     build_surrogate(plain["surrogate"])
     build_encoder(plain["encoder"])
+    if plain["scheduler"].get("name") == "plateau":
+        from .training.optim import plateau_options
+
+        plateau_options(plain["scheduler"])
 
 
 # -- against the data -------------------------------------------------------------------------------

@@ -76,9 +76,10 @@ def test_src_constants_appendix_a(name):
 
 @pytest.mark.parametrize("name, alpha_v", [("lif_mnist_rate", 0.9), ("lif_fmnist_latency", 0.99), ("deep_lif15", 0.9)])
 def test_lif_baseline_is_snntorch_leaky(name, alpha_v):
-    """De Geeter's LIF baseline (snnTorch Leaky: V = a V + I - V_th s_prev, s = H(V - V_th), V_th 1, ATan
-    alpha 2, V starts at 0) against neuron=lif as configured (u = a u + (1 - a) I - b_j0 s_prev): the same
-    spikes, and the same surrogate gradient of the spike count with respect to the input current."""
+    """De Geeter's LIF baseline (Sec. 2.2: V = a V + x, V > V_th -> s = 1, V -> V_rest 0; App. A: V_th 1
+    learnable, ATan alpha 2, V starts at 0), written as snnTorch's Leaky(reset_mechanism="zero") computes it
+    (reset = H(V_prev - V_th) detached, V = a (1 - reset) V_prev + x, s = H(V - V_th)), against neuron=lif as
+    configured: the same spikes, and the same surrogate gradients w.r.t. the input and the threshold."""
     cfg = compose([f"experiment={name}"])
     cell = build_cell(cfg.neuron, 7, build_surrogate(cfg.surrogate))
     g = torch.Generator().manual_seed(1)
@@ -89,7 +90,7 @@ def test_lif_baseline_is_snntorch_leaky(name, alpha_v):
         s, state = cell(current[t], state)
         ours.append(s)
     ours = torch.stack(ours)
-    (grad_ours,) = torch.autograd.grad(ours.sum(), current)
+    grad_ours = torch.autograd.grad(ours.sum(), [current, cell.threshold])
 
     class LeakyATan(torch.autograd.Function):  # snnTorch's ATan(alpha=2) spike
         @staticmethod
@@ -102,16 +103,18 @@ def test_lif_baseline_is_snntorch_leaky(name, alpha_v):
             (x,) = ctx.saved_tensors
             return grad * 1.0 / (1.0 + (math.pi / 2 * 2.0 * x) ** 2)
 
-    v, s_prev, ref = torch.zeros(3, 7), torch.zeros(3, 7), []
+    thr = torch.tensor(1.0, requires_grad=True)
+    v, ref = torch.zeros(3, 7), []
     for t in range(200):
-        v = alpha_v * v + current[t] - 1.0 * s_prev
-        s_prev = LeakyATan.apply(v - 1.0)
-        ref.append(s_prev)
+        reset = LeakyATan.apply(v - thr).detach()
+        v = alpha_v * (1 - reset) * v + current[t]
+        ref.append(LeakyATan.apply(v - thr))
     ref = torch.stack(ref)
-    (grad_ref,) = torch.autograd.grad(ref.sum(), current)
+    grad_ref = torch.autograd.grad(ref.sum(), [current, thr])
     assert ref.sum() >= 20 and ref.mean() < 0.5  # the comparison sees both spikes and silences
     assert torch.equal(ours, ref)
-    torch.testing.assert_close(grad_ours, grad_ref, rtol=1e-4, atol=1e-6)
+    for a, b in zip(grad_ours, grad_ref):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_ponghiran_snn_threshold_b_over_16():

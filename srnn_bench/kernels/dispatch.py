@@ -34,6 +34,8 @@ def layer_forward(layer, x: torch.Tensor, state=None, record_membrane: bool = Fa
     is_li = isinstance(cell, IntegratorCell) and layer.w_rec is None
     if not (is_alif or is_li):
         return _fallback(f"no fused kernel for {type(cell).__name__} (recurrent={layer.recurrent})")
+    if is_alif and cell.reference_only:  # e.g. De Geeter's LIF options (reset=zero, learnable threshold)
+        return _fallback(cell.reference_only)
     try:
         _build.load()
     except RuntimeError as exc:

@@ -55,9 +55,13 @@ def _alif_kwargs(cfg: Mapping) -> dict:
     )
 
 
+LIF_OPTION_KEYS = {"reset", "scale_input", "threshold_trainable"}
+"""alif/lif only: De Geeter et al.'s LIF baseline (reset to zero, unscaled input, learnable threshold)."""
+
+
 def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, ALIF_KEYS | {"backend"})
-    cell = ALIFCell(size, surrogate, **_alif_kwargs(cfg))
+    _check_keys(cfg, ALIF_KEYS | LIF_OPTION_KEYS | {"backend"})
+    cell = ALIFCell(size, surrogate, **_alif_kwargs(cfg), **{k: cfg[k] for k in LIF_OPTION_KEYS if k in cfg})
     cell.backend = validate_backend(cfg.get("backend", "reference"))  # srnn_bench.kernels
     return cell
 
@@ -88,10 +92,13 @@ def _plif(variant: str) -> Callable[[Mapping, int, Surrogate], nn.Module]:
     return build
 
 
-def _conventional(cls) -> Callable[[Mapping, int, Surrogate], nn.Module]:
+_GATED_KEYS = {"dropout", "batch_norm", "bn_momentum"}  # Ponghiran & Roy's LSTM/GRU baselines (conventional.py)
+
+
+def _conventional(cls, keys: set[str] = frozenset()) -> Callable[[Mapping, int, Surrogate], nn.Module]:
     def build(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-        _check_keys(cfg, set())
-        return cls(size)
+        _check_keys(cfg, set(keys))
+        return cls(size, **{k: cfg[k] for k in keys if k in cfg})
 
     return build
 
@@ -104,8 +111,8 @@ CELLS: dict[str, Callable[[Mapping, int, Surrogate], nn.Module]] = {
     "plif_v1": _plif("v1"),
     "plif_v2": _plif("v2"),
     "plif_traditional": _plif("traditional"),
-    "lstm": _conventional(LSTMCell),
-    "gru": _conventional(GRUCell),
+    "lstm": _conventional(LSTMCell, _GATED_KEYS),
+    "gru": _conventional(GRUCell, _GATED_KEYS),
     "rnn": _conventional(RNNCell),
 }
 

@@ -11,6 +11,18 @@ The step follows the update order of the authors' code (see shared/reference/sem
 ``R_m = 1`` (absorbed in the weights). ``beta = 0`` gives the LIF neuron of the same
 paper (eqs 2-4 with a fixed threshold ``b_0`` and reset by subtraction, as in the code).
 ``eta`` is called ``b`` in the code and in :class:`ALIFState`.
+
+Options for the LIF baseline of De Geeter et al. 2023 (Sec. 2.2, the unnumbered LIF equation, and
+App. A "For LIF"; run with snnTorch ``Leaky(reset_mechanism="zero", learn_beta, learn_threshold)``):
+
+    V[t] = alpha_V V[t-1] + x[t];  if V[t] > V_thresh: s[t] = 1 and V[t] = V_rest (= 0)
+
+- ``reset="zero"``: ``u = alpha * (1 - s_prev) * u + drive`` instead of ``- theta * s_prev``; the
+  reset factor is detached, as snnTorch's ``mem_reset`` does, and (as there) applied when the next
+  step starts, so the state's ``u`` is the membrane before the reset;
+- ``scale_input=False``: ``drive = I`` (De Geeter) instead of ``(1 - alpha) * I`` (Yin eq. 5);
+- ``threshold_trainable=True`` (in :class:`ALIFCell`): ``b_0`` (= V_thresh when ``beta = 0``) is one
+  learnable scalar per layer, as snnTorch's ``learn_threshold`` makes of a scalar ``threshold``.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from ..surrogates import Surrogate
 from .time_constants import init_time_constant
 
 U0_SCHEMES = ("zero", "uniform", "uniform_unit")
+RESETS = ("subtract", "zero")
 """Initial membrane (semantics.md §1): ``zero``; ``uniform`` = U[0, b_j0) (ECG, PS-MNIST scripts);
 ``uniform_unit`` = U[0, 1) (SHD script). ``b`` always starts at ``b_j0`` and ``s`` at 0."""
 
@@ -45,6 +58,8 @@ def alif_step(
     beta: float,
     spike_fn: Surrogate,
     dt: float = 1.0,
+    reset: str = "subtract",
+    scale_input: bool = True,
 ) -> tuple[torch.Tensor, ALIFState]:
     """One ALIF step (Yin et al. 2021, eqs 5-8). Pure: returns ``(s_t, new_state)``.
 
@@ -52,15 +67,21 @@ def alif_step(
         i_t: input current ``I_t`` [B, N] (feed-forward plus recurrent synaptic input).
         state: previous :class:`ALIFState`.
         tau_m, tau_adp: per-neuron time constants [N] (in units of ``dt``).
-        b_j0: minimal threshold ``b_0``; beta: adaptation strength (0 -> LIF).
+        b_j0: minimal threshold ``b_0`` (a float, or a learnable 0-d tensor); beta: adaptation strength (0 -> LIF).
         spike_fn: the surrogate spike function.
+        reset: ``subtract`` (Yin eq. 5) or ``zero`` (De Geeter Sec. 2.2, snnTorch: detached reset to 0).
+        scale_input: ``(1 - alpha) I`` (Yin eq. 5) or, when False, ``I`` (De Geeter Sec. 2.2).
     """
     alpha = torch.exp(-dt / tau_m)
     rho = torch.exp(-dt / tau_adp)
     b = rho * state.b + (1.0 - rho) * state.s  # eq. 6
     theta = b_j0 + beta * b  # eq. 7
-    u = alpha * state.u + (1.0 - alpha) * i_t - theta * state.s * dt  # eq. 5
-    s = spike_fn(u - theta)  # eq. 8
+    drive = (1.0 - alpha) * i_t if scale_input else i_t
+    if reset == "subtract":
+        u = alpha * state.u + drive - theta * state.s * dt  # eq. 5
+    else:  # De Geeter Sec. 2.2: V = alpha_V V + x, V -> V_rest = 0 after a spike (reset mask detached, snnTorch)
+        u = alpha * (1.0 - state.s.detach()) * state.u + drive
+    s = spike_fn(u - theta)  # eq. 8 (De Geeter: s = 1 iff V > V_thresh)
     return s, ALIFState(u, b, s)
 
 
@@ -83,10 +104,18 @@ class ALIFCell(nn.Module):
         train_tau_m: bool = True,
         train_tau_adp: bool = True,
         u0: str = "uniform",
+        reset: str = "subtract",
+        scale_input: bool = True,
+        threshold_trainable: bool = False,
     ) -> None:
         super().__init__()
         if u0 not in U0_SCHEMES:
             raise ValueError(f"neuron.u0 must be one of {', '.join(U0_SCHEMES)}; got '{u0}'")
+        if reset not in RESETS:
+            raise ValueError(f"unknown neuron.reset '{reset}'; valid choices: {', '.join(RESETS)}")
+        for key, v in (("scale_input", scale_input), ("threshold_trainable", threshold_trainable)):
+            if not isinstance(v, bool):
+                raise ValueError(f"neuron.{key} must be true or false, got {v!r}")
         if not float(b_j0) >= 0 or not float(beta) >= 0:
             raise ValueError(f"neuron.b_j0 and neuron.beta must be >= 0, got b_j0={b_j0}, beta={beta}")
         if not float(dt) > 0:
@@ -95,6 +124,18 @@ class ALIFCell(nn.Module):
         self.b_j0, self.beta, self.dt, self.u0 = float(b_j0), float(beta), float(dt), u0
         self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
         self.tau_adp = nn.Parameter(init_time_constant(size, **tau_adp), requires_grad=train_tau_adp)
+        self.reset, self.scale_input = reset, scale_input
+        # De Geeter App. A: V_thresh learnable (one scalar per layer, snnTorch learn_threshold)
+        self.threshold = nn.Parameter(torch.tensor(self.b_j0)) if threshold_trainable else None
+
+    @property
+    def reference_only(self) -> str | None:
+        """Why the fused kernel (srnn_bench.kernels) cannot run this cell, or None: it implements the
+        defaults only (reset subtract, scaled input, fixed threshold)."""
+        off = [f"reset={self.reset}"] if self.reset != "subtract" else []
+        off += ["scale_input=false"] if not self.scale_input else []
+        off += ["threshold_trainable=true"] if self.threshold is not None else []
+        return f"no fused kernel for {', '.join(off)}" if off else None
 
     spiking = True
 
@@ -120,7 +161,10 @@ class ALIFCell(nn.Module):
         return ALIFState(u, b, torch.zeros(shape, device=device, dtype=dtype))
 
     def forward(self, i_t: torch.Tensor, state: ALIFState) -> tuple[torch.Tensor, ALIFState]:
-        return alif_step(i_t, state, self.tau_m, self.tau_adp, self.b_j0, self.beta, self.spike_fn, self.dt)
+        b_j0 = self.threshold if self.threshold is not None else self.b_j0
+        return alif_step(i_t, state, self.tau_m, self.tau_adp, b_j0, self.beta, self.spike_fn, self.dt,
+                         self.reset, self.scale_input)
 
     def extra_repr(self) -> str:
-        return f"size={self.size}, b_j0={self.b_j0}, beta={self.beta}, u0={self.u0}"
+        return (f"size={self.size}, b_j0={self.b_j0}, beta={self.beta}, u0={self.u0}, reset={self.reset}, "
+                f"scale_input={self.scale_input}, threshold_trainable={self.threshold is not None}")

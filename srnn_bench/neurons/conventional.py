@@ -15,6 +15,19 @@ formulas):
 The GRU needs ``U_n h`` apart from ``W_n x``, so it declares ``recurrent_input = "concat"``: the layer
 hands it ``[W x + b, U h]`` (6N wide) instead of the sum.
 
+Options of Ponghiran & Roy's LSTM/GRU baselines (paper, "Experimental Setup": recurrent dropout of
+Semeniuta et al. 2016 and batch normalisation of the weighted inputs; authors' code
+wponghiran/imp-snns-for-sl neural_networks.py, classes LSTM and GRU, from pytorch-kaldi), both off by default:
+
+- ``dropout = p``: the candidate is multiplied by a mask drawn once per sequence (Bernoulli(1 - p) per
+  sample and neuron, in ``init_state``; NOT rescaled in training), and by ``1 - p`` in evaluation, as the
+  code does: LSTM ``c = f * c + i * g * mask``; GRU ``h = z * h + (1 - z) * n * mask``;
+- ``batch_norm = True``: per-gate BatchNorm of ``W x`` over all T x B frames, no bias in ``W`` (the layer's
+  ``ff_norm``; the code's ``*_use_batchnorm``, momentum 0.1).
+
+The code's GRU applies the reset gate before the recurrent product (``tanh(W_n x + U_n (r * h))``); this
+cell keeps PyTorch's form (``r * (U_n h)``).
+
 MACs per neuron per step (Ponghiran & Roy eq. 10: LSTM 3n + 4(m+n)n, GRU 3n + 3(m+n)n): the 3n
 element-wise products are ``state_macs_per_step = 3``; the 4(m+n)n / 3(m+n)n matrix products are the
 layer's synapses, counted by the metrics with gate multiplicity (``Synapses.fan_out = 4N`` / ``3N``).
@@ -31,20 +44,29 @@ from torch import nn
 class LSTMState(NamedTuple):
     c: torch.Tensor  # cell state [B, N] (field 0: the "membrane" of the contract)
     h: torch.Tensor  # output [B, N]
+    mask: torch.Tensor | None = None  # recurrent-dropout mask [B, N], fixed for the sequence (None: no dropout)
 
 
 class HiddenState(NamedTuple):
     h: torch.Tensor  # [B, N]
 
 
+class GRUState(NamedTuple):
+    h: torch.Tensor  # [B, N]
+    mask: torch.Tensor | None = None  # recurrent-dropout mask [B, N], fixed for the sequence (None: no dropout)
+
+
 def lstm_step(i_t: torch.Tensor, state: LSTMState) -> tuple[torch.Tensor, LSTMState]:
     i, f, g, o = i_t.chunk(4, dim=-1)
-    c = torch.sigmoid(f) * state.c + torch.sigmoid(i) * torch.tanh(g)
+    cand = torch.sigmoid(i) * torch.tanh(g)
+    if state.mask is not None:  # Ponghiran's code: c = i * tanh(g) * drop_mask + f * c
+        cand = cand * state.mask
+    c = torch.sigmoid(f) * state.c + cand
     h = torch.sigmoid(o) * torch.tanh(c)
-    return h, LSTMState(c, h)
+    return h, LSTMState(c, h, state.mask)
 
 
-def gru_step(i_t: torch.Tensor, state: HiddenState) -> tuple[torch.Tensor, HiddenState]:
+def gru_step(i_t: torch.Tensor, state: GRUState) -> tuple[torch.Tensor, GRUState]:
     """``i_t`` = [W x + b (3N), U h (3N)]."""
     ff, rec = i_t.chunk(2, dim=-1)
     fr, fz, fn = ff.chunk(3, dim=-1)
@@ -52,8 +74,10 @@ def gru_step(i_t: torch.Tensor, state: HiddenState) -> tuple[torch.Tensor, Hidde
     r = torch.sigmoid(fr + rr)
     z = torch.sigmoid(fz + rz)
     n = torch.tanh(fn + r * rn)
+    if state.mask is not None:  # Ponghiran's code: hcand = tanh(a) * drop_mask
+        n = n * state.mask
     h = (1.0 - z) * n + z * state.h
-    return h, HiddenState(h)
+    return h, GRUState(h, state.mask)
 
 
 def rnn_step(i_t: torch.Tensor, state: HiddenState) -> tuple[torch.Tensor, HiddenState]:
@@ -75,24 +99,49 @@ class _Conventional(nn.Module):
         return torch.zeros(batch, self.size, device=device, dtype=dtype or torch.get_default_dtype())
 
 
-class LSTMCell(_Conventional):
+class _Gated(_Conventional):
+    """LSTM/GRU with Ponghiran & Roy's options (module docstring): ``dropout``, ``batch_norm``."""
+
+    def __init__(self, size: int, dropout: float = 0.0, batch_norm: bool = False, bn_momentum: float = 0.1) -> None:
+        super().__init__(size)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"neuron.dropout must be in [0, 1), got {dropout!r}")
+        if not isinstance(batch_norm, bool):
+            raise ValueError(f"neuron.batch_norm must be true or false, got {batch_norm!r}")
+        if isinstance(bn_momentum, bool) or not isinstance(bn_momentum, (int, float)) or not 0.0 < bn_momentum <= 1.0:
+            raise ValueError(f"neuron.bn_momentum must be in (0, 1], got {bn_momentum!r}")
+        self.dropout, self.ff_norm, self.bn_momentum = float(dropout), batch_norm, float(bn_momentum)
+
+    def _mask(self, batch, device, dtype):
+        """Per-sequence dropout mask: Bernoulli(1 - p) in training, the constant 1 - p in evaluation."""
+        if self.dropout == 0.0:
+            return None
+        keep = torch.full((batch, self.size), 1.0 - self.dropout, device=device, dtype=dtype or torch.get_default_dtype())
+        return torch.bernoulli(keep) if self.training else keep
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, dropout={self.dropout}, batch_norm={self.ff_norm}"
+
+
+class LSTMCell(_Gated):
     gates = 4
     state_macs_per_step = 3  # f*c, i*g, o*tanh(c) (Ponghiran eq. 10: 3n)
 
     def init_state(self, batch: int, device=None, dtype=None) -> LSTMState:
-        return LSTMState(self._zeros(batch, device, dtype), self._zeros(batch, device, dtype))
+        zeros = self._zeros(batch, device, dtype)
+        return LSTMState(zeros, zeros.clone(), self._mask(batch, device, dtype))
 
     def forward(self, i_t, state):
         return lstm_step(i_t, state)
 
 
-class GRUCell(_Conventional):
+class GRUCell(_Gated):
     gates = 3
     recurrent_input = "concat"
     state_macs_per_step = 3  # r*(U_n h), (1-z)*n, z*h (Ponghiran eq. 10: 3n)
 
-    def init_state(self, batch: int, device=None, dtype=None) -> HiddenState:
-        return HiddenState(self._zeros(batch, device, dtype))
+    def init_state(self, batch: int, device=None, dtype=None) -> GRUState:
+        return GRUState(self._zeros(batch, device, dtype), self._mask(batch, device, dtype))
 
     def forward(self, i_t, state):
         return gru_step(i_t, state)

@@ -414,6 +414,7 @@ class Trainer:
         self._session_start = time.perf_counter()
         self._last_ckpt_time = time.monotonic()
         progress, self.resume_progress = self.resume_progress, None
+        self.logger.restore(self.history)  # the CSV log = the restored history (no row of a redone epoch twice)
         if self.start_epoch == 0 and progress is None:  # untrained parameters, for before/after plots (Yin Fig. 4c)
             atomic_torch_save(self.ckpt_dir / "init.pt", {"model": self.model.state_dict()})
         for epoch in range(self.start_epoch, self.cfg.epochs):
@@ -440,7 +441,10 @@ class Trainer:
         if self.scheduler is None:
             return
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            self.scheduler.step(metrics.get("val_loss", metrics["train_loss"]))
+            # scheduler.monitor: val_loss | val_acc | val_error (1 - acc); the training split's without a val split
+            split = "val" if "val_loss" in metrics else "train"
+            what = getattr(self.scheduler, "monitor", "val_loss").split("_", 1)[1]
+            self.scheduler.step(1.0 - metrics[f"{split}_acc"] if what == "error" else metrics[f"{split}_{what}"])
         else:
             self.scheduler.step()
 
