@@ -31,7 +31,6 @@ _old_env = os.environ.get("TRITON_INTERPRET")
 os.environ["TRITON_INTERPRET"] = "1"
 try:
     triton = pytest.importorskip("triton", reason="triton is not installed (pip install -e '.[cuda]')")
-    import triton.language  # noqa: F401
     from triton.runtime.interpreter import InterpretedFunction
 
     _name = "srnn_bench.kernels.triton_scan"
@@ -46,12 +45,12 @@ INTERPRETED = isinstance(triton.language.standard.zeros_like, InterpretedFunctio
 )
 in_process = pytest.mark.skipif(not INTERPRETED, reason="triton was imported before in compiled mode: see test_rerun")
 
-from srnn_bench import surrogates as S  # noqa: E402
-from srnn_bench.kernels import dispatch  # noqa: E402
-from srnn_bench.models import build_model  # noqa: E402
-from srnn_bench.models.layers import SpikingLayer  # noqa: E402
-from srnn_bench.neurons import build_cell  # noqa: E402
-from srnn_bench.surrogates import SURROGATES, build_surrogate  # noqa: E402
+from srnn_bench import surrogates as S
+from srnn_bench.kernels import dispatch
+from srnn_bench.models import build_model
+from srnn_bench.models.layers import SpikingLayer
+from srnn_bench.neurons import build_cell
+from srnn_bench.surrogates import SURROGATES, build_surrogate
 
 TOL_GRAD = {torch.float64: 1e-10, torch.float32: 1e-5}
 TOL_MEM = {torch.float64: 1e-12, torch.float32: 1e-6}
@@ -64,7 +63,7 @@ if not INTERPRETED:
         env = {**os.environ, "TRITON_INTERPRET": "1"}
         root = Path(__file__).resolve().parents[1]
         res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__], cwd=root,
-                             env=env, capture_output=True, text=True)  # fmt: skip
+                             env=env, capture_output=True, text=True, check=False)  # fmt: skip
         assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
         assert " passed" in res.stdout and "failed" not in res.stdout
 
@@ -84,18 +83,18 @@ def triton_ops(monkeypatch):
 
 
 def neuron_cfg(name="alif", backend="reference"):
-    return dict(
-        name=name, b_j0=0.01, beta=1.8 if name == "alif" else 0.0, dt=1.0,
-        tau_m=dict(init="normal", mean=20.0, std=5.0), tau_adp=dict(init="normal", mean=150.0, std=10.0),
-        train_tau_m=True, train_tau_adp=name == "alif", u0="uniform", backend=backend,
-    )  # fmt: skip
+    return {
+        "name": name, "b_j0": 0.01, "beta": 1.8 if name == "alif" else 0.0, "dt": 1.0,
+        "tau_m": {"init": "normal", "mean": 20.0, "std": 5.0}, "tau_adp": {"init": "normal", "mean": 150.0, "std": 10.0},
+        "train_tau_m": True, "train_tau_adp": name == "alif", "u0": "uniform", "backend": backend,
+    }  # fmt: skip
 
 
 def model_pair(neuron, recurrent, surrogate, dtype, n_in=12, hidden=(16, 20)):
     torch.manual_seed(0)
     sur = surrogate if isinstance(surrogate, S.Surrogate) else build_surrogate({"name": surrogate})
-    cfg = dict(name="srnn", hidden=list(hidden), recurrent=recurrent, bias=True,
-               readout=dict(kind="integrator", tau_m=dict(init="normal", mean=20.0, std=5.0)))  # fmt: skip
+    readout = {"kind": "integrator", "tau_m": {"init": "normal", "mean": 20.0, "std": 5.0}}
+    cfg = {"name": "srnn", "hidden": list(hidden), "recurrent": recurrent, "bias": True, "readout": readout}
     ref = build_model(cfg, n_in, 5, neuron_cfg(neuron), sur).to(dtype)
     with torch.no_grad():  # enough spikes that every path is exercised
         for layer in ref.layers:
@@ -169,16 +168,18 @@ def test_triton_python_derivative_for_other_surrogates(triton_ops, dtype):
 
 
 @in_process
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
-def test_triton_initial_state_membrane_and_padding(dtype):
+@pytest.mark.parametrize(
+    ("dtype", "T"), [(torch.float32, 11), (torch.float64, 11), (torch.float64, 1), (torch.float64, 2)]
+)
+def test_triton_initial_state_membrane_and_padding(dtype, T):
     """One recurrent layer, B=20 (two programs, padded rows), N=20 (padded to 32), T=11 (checkpoint blocks
-    of 4: 4+4+3). Gradients into a given initial state (u0, b0, arbitrary s0), through the recorded
+    of 4: 4+4+3), T=1 and 2 (one block). Gradients into a given initial state (u0, b0, arbitrary s0), through the recorded
     membranes and the final state (u_T, b_T)."""
     torch.manual_seed(0)
     layer = SpikingLayer(9, build_cell(neuron_cfg(), 20, build_surrogate({"name": "multi_gaussian"})), True).to(dtype)
     with torch.no_grad():
         layer.w_in.weight.mul_(3.0)
-    x = inputs(dtype, T=11, B=20, n_in=9, density=0.3)
+    x = inputs(dtype, T=T, B=20, n_in=9, density=0.3)
     g = torch.Generator().manual_seed(5)
     u0 = torch.rand(20, 20, generator=g, dtype=dtype)
     b0 = 0.01 + 0.1 * torch.rand(20, 20, generator=g, dtype=dtype)
@@ -198,7 +199,7 @@ def test_triton_initial_state_membrane_and_padding(dtype):
         wrt = [*state0, *layer.parameters()]
         results.append((out, mem, fin, torch.autograd.grad(loss, wrt)))
     (o_r, m_r, f_r, g_r), (o_t, m_t, f_t, g_t) = results
-    assert 0.02 < o_r.mean() < 0.8
+    assert 0.02 < o_r.mean() < 0.8 or T < 3
     assert torch.equal(o_r, o_t)
     assert rel(m_r, m_t) <= TOL_MEM[dtype] and rel(f_r.cell.b, f_t.cell.b) <= TOL_MEM[dtype]
     names = ["u0", "b0", "s0", *(n for n, _ in layer.named_parameters())]

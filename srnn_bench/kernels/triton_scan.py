@@ -115,7 +115,7 @@ def surrogate_consts(surrogate: S.Surrogate) -> tuple[int, list[float]]:
 
 if triton is not None:
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["T", "K"])  # no recompilation per T, and T = 1 stays a tensor
     def _alif_fwd_kernel(
         iff_ptr, i_ptr, wt_ptr, alpha_ptr, rho_ptr, u0_ptr, b0_ptr, s0_ptr, c_ptr,
         out_ptr, u_ptr, x_ptr, cku_ptr, ckb_ptr, ulast_ptr, blast_ptr,
@@ -129,7 +129,6 @@ if triton is not None:
         cm = cols < N
         m = (rows[:, None] < B) & cm[None, :]
         off = rows[:, None] * N + cols[None, :]
-        zi = off * 0  # int tile: masks that depend on the loop index (zi + t > 0)
         BN = B * N
         bj0 = tl.load(c_ptr)
         beta = tl.load(c_ptr + 1)
@@ -162,7 +161,7 @@ if triton is not None:
         tl.store(ulast_ptr + off, u, mask=m)
         tl.store(blast_ptr + off, b, mask=m)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["T", "K", "NBLK"])  # no recompilation per T, and T = 1 stays a tensor
     def _alif_bwd_kernel(
         go_ptr, gm_ptr, sd_ptr, out_ptr, i_ptr, s0_ptr, w_ptr, alpha_ptr, rho_ptr, c_ptr,
         cku_ptr, ckb_ptr, su_ptr, sb_ptr, gu_ptr, gb_ptr, gs_ptr, gi_ptr, pa_ptr, pr_ptr,
@@ -234,7 +233,9 @@ if triton is not None:
                 elif KIND == 1:  # multi-Gaussian (Yin et al. 2021 eq. 1)
                     xa = x - c5
                     xb = x + c5
-                    sd = gamma * (c1 * tl.exp(-(x * x) * c3) - c2 * tl.exp(-(xa * xa) * c4) - c2 * tl.exp(-(xb * xb) * c4))
+                    sd = gamma * (
+                        c1 * tl.exp(-(x * x) * c3) - c2 * tl.exp(-(xa * xa) * c4) - c2 * tl.exp(-(xb * xb) * c4)
+                    )
                 elif KIND == 2:  # Gaussian
                     sd = gamma * (c1 * tl.exp(-(x * x) * c2))
                 elif KIND == 3:  # linear (triangle)
@@ -274,7 +275,7 @@ if triton is not None:
         tl.store(pa_ptr + pid * N + cols, tl.sum(acc_a, axis=0), mask=cm)
         tl.store(pr_ptr + pid * N + cols, tl.sum(acc_r, axis=0), mask=cm)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["T"])  # no recompilation per T, and T = 1 stays a tensor
     def _li_fwd_kernel(i_ptr, alpha_ptr, u0_ptr, u_ptr, T, B, N, BLOCK_B: tl.constexpr, BLOCK_N: tl.constexpr):
         pid = tl.program_id(0)
         rows = pid * BLOCK_B + tl.arange(0, BLOCK_B)
@@ -282,7 +283,6 @@ if triton is not None:
         cm = cols < N
         m = (rows[:, None] < B) & cm[None, :]
         off = rows[:, None] * N + cols[None, :]
-        zi = off * 0  # int tile: masks that depend on the loop index (zi + t > 0)
         BN = B * N
         alpha = tl.load(alpha_ptr + cols, mask=cm, other=0.0)[None, :]
         u = tl.load(u0_ptr + off, mask=m, other=0.0)
@@ -291,7 +291,7 @@ if triton is not None:
             u = alpha * u + (1.0 - alpha) * cur  # Yin et al. Methods: leaky integrator readout
             tl.store(u_ptr + t * BN + off, u, mask=m)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["T"])  # no recompilation per T, and T = 1 stays a tensor
     def _li_bwd_kernel(
         gu_all_ptr, u_ptr, i_ptr, u0_ptr, alpha_ptr, gi_ptr, gu0_ptr, pa_ptr, T, B, N,
         BLOCK_B: tl.constexpr, BLOCK_N: tl.constexpr,
