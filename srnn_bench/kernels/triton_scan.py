@@ -175,7 +175,8 @@ if triton is not None:
         cm = cols < N
         m = (rows[:, None] < B) & cm[None, :]
         off = rows[:, None] * N + cols[None, :]
-        zi = off * 0  # int tile: masks that depend on the loop index (zi + t > 0)
+        # masks of the valid entries (0 <= off < B N) for 't > 0' / 't == 0': off < t B N / off >= t B N
+        # (a scalar product compared with the tile; the interpreter's overflow checks on tile adds are slow)
         BN = B * N
         bj0 = tl.load(c_ptr)
         beta = tl.load(c_ptr + 1)
@@ -204,8 +205,8 @@ if triton is not None:
             b = tl.load(ckb_ptr + j * BN + off, mask=m, other=0.0)
             for q in range(L):
                 t = t0 + q
-                sp = tl.load(out_ptr + (t - 1) * BN + off, mask=m & (zi + t > 0), other=0.0)
-                sp += tl.load(s0_ptr + off, mask=m & (zi + t == 0), other=0.0)
+                sp = tl.load(out_ptr + (t - 1) * BN + off, mask=m & (off < t * BN), other=0.0)
+                sp += tl.load(s0_ptr + off, mask=m & (off >= t * BN), other=0.0)
                 cur = tl.load(i_ptr + t * BN + off, mask=m, other=0.0)
                 b = rho * b + (1.0 - rho) * sp
                 theta = bj0 + beta * b
@@ -218,12 +219,12 @@ if triton is not None:
                 t = t0 + q
                 ut = tl.load(su_ptr + q * BN + off, mask=m, other=0.0)
                 bt = tl.load(sb_ptr + q * BN + off, mask=m, other=0.0)
-                up = tl.load(su_ptr + (q - 1) * BN + off, mask=m & (zi + q > 0), other=0.0)
-                up += tl.load(cku_ptr + j * BN + off, mask=m & (zi + q == 0), other=0.0)
-                bp = tl.load(sb_ptr + (q - 1) * BN + off, mask=m & (zi + q > 0), other=0.0)
-                bp += tl.load(ckb_ptr + j * BN + off, mask=m & (zi + q == 0), other=0.0)
-                sp = tl.load(out_ptr + (t - 1) * BN + off, mask=m & (zi + t > 0), other=0.0)
-                sp += tl.load(s0_ptr + off, mask=m & (zi + t == 0), other=0.0)
+                up = tl.load(su_ptr + (q - 1) * BN + off, mask=m & (off < q * BN), other=0.0)
+                up += tl.load(cku_ptr + j * BN + off, mask=m & (off >= q * BN), other=0.0)
+                bp = tl.load(sb_ptr + (q - 1) * BN + off, mask=m & (off < q * BN), other=0.0)
+                bp += tl.load(ckb_ptr + j * BN + off, mask=m & (off >= q * BN), other=0.0)
+                sp = tl.load(out_ptr + (t - 1) * BN + off, mask=m & (off < t * BN), other=0.0)
+                sp += tl.load(s0_ptr + off, mask=m & (off >= t * BN), other=0.0)
                 cur = tl.load(i_ptr + t * BN + off, mask=m, other=0.0)
                 theta = bj0 + beta * bt
                 x = ut - theta
@@ -302,15 +303,16 @@ if triton is not None:
         cm = cols < N
         m = (rows[:, None] < B) & cm[None, :]
         off = rows[:, None] * N + cols[None, :]
-        zi = off * 0  # int tile: masks that depend on the loop index (zi + t > 0)
+        # masks of the valid entries (0 <= off < B N) for 't > 0' / 't == 0': off < t B N / off >= t B N
+        # (a scalar product compared with the tile; the interpreter's overflow checks on tile adds are slow)
         BN = B * N
         alpha = tl.load(alpha_ptr + cols, mask=cm, other=0.0)[None, :]
         g = tl.zeros_like(tl.load(u0_ptr + off, mask=m, other=0.0))
         acc = tl.zeros_like(g)
         for tt in range(T):
             t = T - 1 - tt
-            up = tl.load(u_ptr + (t - 1) * BN + off, mask=m & (zi + t > 0), other=0.0)
-            up += tl.load(u0_ptr + off, mask=m & (zi + t == 0), other=0.0)
+            up = tl.load(u_ptr + (t - 1) * BN + off, mask=m & (off < t * BN), other=0.0)
+            up += tl.load(u0_ptr + off, mask=m & (off >= t * BN), other=0.0)
             cur = tl.load(i_ptr + t * BN + off, mask=m, other=0.0)
             du = g + tl.load(gu_all_ptr + t * BN + off, mask=m, other=0.0)
             tl.store(gi_ptr + t * BN + off, (1.0 - alpha) * du, mask=m)
