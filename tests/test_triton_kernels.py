@@ -234,12 +234,16 @@ def test_dispatch_routes_cuda_to_triton_and_cpu_to_cpp():
     """select_ops: CUDA -> Triton ops (dense projection), too wide -> one-line reason, CPU -> C++ ops."""
     from srnn_bench.kernels import _build
 
-    layer = SimpleNamespace(size=64)
-    cuda_x = SimpleNamespace(device=torch.device("cuda"), shape=(5, 2, 3))
+    layer = SimpleNamespace(size=64, w_rec=object())
+    cuda_x = SimpleNamespace(device=torch.device("cuda"), shape=(5, 2, 3), dtype=torch.float32)
     ops = dispatch.select_ops(layer, cuda_x)
     assert ops.alif.__name__ == "TritonALIFScan" and ops.li.__name__ == "TritonLIScan"
-    wide = dispatch.select_ops(SimpleNamespace(size=ts.MAX_N + 1), cuda_x)
-    assert wide == f"no Triton kernel for layers wider than {ts.MAX_N} neurons (got {ts.MAX_N + 1})"
+    assert dispatch.select_ops(SimpleNamespace(size=128, w_rec=object()), cuda_x).alif is ops.alif
+    wide = dispatch.select_ops(SimpleNamespace(size=129, w_rec=object()), cuda_x)
+    assert wide == "no Triton kernel for recurrent torch.float32 layers wider than 128 neurons (got 129)"
+    f64 = SimpleNamespace(device=torch.device("cuda"), shape=(5, 2, 3), dtype=torch.float64)
+    assert "wider than 64 neurons (got 65)" in dispatch.select_ops(SimpleNamespace(size=65, w_rec=object()), f64)
+    assert dispatch.select_ops(SimpleNamespace(size=256, w_rec=None), f64).alif is ops.alif  # dense: no W tile
     meta = dispatch.select_ops(layer, torch.empty(2, 2, 2, device="meta"))
     assert isinstance(meta, str) and "device 'meta'" in meta
     if _build.compiler_missing() is None:

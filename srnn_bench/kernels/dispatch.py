@@ -51,7 +51,8 @@ def select_ops(layer, x: torch.Tensor) -> Ops | str:
     if x.device.type == "cuda":
         from . import triton_scan
 
-        reason = triton_scan.unavailable(layer.size, x.shape[0] * x.shape[1] * max(16, layer.size))
+        numel = x.shape[0] * x.shape[1] * max(16, layer.size)
+        reason = triton_scan.unavailable(layer.size, numel, x.dtype, getattr(layer, "w_rec", None) is not None)
         if reason:
             return reason
         return Ops(triton_scan.TritonALIFScan, triton_scan.TritonLIScan, _dense_projection)

@@ -35,14 +35,19 @@ The backward recomputes each block's ``u_t, b_t`` from those (same operations as
 and use their Python ``derivative``; the seven built-in ones use the closed forms of
 :mod:`srnn_bench.surrogates` in the kernel (kind table :data:`scan._SURROGATE_KINDS`).
 
-Numbers: float32 and float64. ``tl.dot`` runs with ``input_precision="ieee"`` (no TF32), but its
-summation order differs from the CPU BLAS, so ``i_t`` and the membranes match the reference to
-rounding (~1e-7 relative in float32), not bitwise; the compiled GPU code may also contract
-multiply-adds into FMAs. A spike whose ``u_t - theta_t`` lies within that rounding of 0 can flip.
+Numbers: float32 and float64. ``tl.dot`` runs with ``input_precision="ieee"`` (no TF32) and the
+kernels are compiled with ``enable_fp_fusion=False`` (no multiply-add contraction, as the C++ kernels'
+``-ffp-contract=off``), but the dot's summation order differs from the CPU BLAS, so ``i_t`` and the
+membranes match the reference to rounding (~1e-7 relative in float32), not bitwise; a spike whose
+``u_t - theta_t`` lies within that rounding of 0 can flip.
 
-Limits: ``N <= MAX_N`` (256): ``W_rec^T`` of the padded size must fit one program (at N = 128 and
-float32 that is 64 KiB of registers per program, 8 warps); larger layers and other dtypes use the
-reference loop (the dispatcher's one-line warning). ``T * B * N < 2**31`` (int32 offsets).
+Limits (:func:`unavailable`; beyond them the dispatcher uses the reference loop with its one-line
+warning): the recurrent kernels keep the padded ``W_rec`` tile in shared memory. Compiled ahead of time
+for sm_90 without a GPU (``triton.compile``, Triton 3.9), the ALIF backward needs 120 KiB of shared
+memory at N = 128 in float32 and 88 KiB at N = 64 in float64, but 368 KiB at N = 256 (float32) and
+240 KiB at N = 128 (float64), above an H100's 227 KiB: hence ``MAX_N_REC`` = 128 (float32) / 64
+(float64). Dense layers and the readout use no such tile (``MAX_N_DENSE`` = 256). ``T * B * N < 2**31``
+(int32 offsets).
 """
 
 from __future__ import annotations
@@ -63,16 +68,19 @@ except ImportError as _exc:  # pragma: no cover - exercised where triton is abse
 else:
     _IMPORT_ERROR = ""
 
-MAX_N = 256
+MAX_N_REC = {torch.float32: 128, torch.float64: 64}  # shared memory of the W_rec tile (docstring)
+MAX_N_DENSE = 256
 BLOCK_B = 16  # batch rows per program; tl.dot needs >= 16
 
 
-def unavailable(n: int | None = None, numel: int = 0) -> str | None:
+def unavailable(n: int | None = None, numel: int = 0, dtype=torch.float32, recurrent: bool = True) -> str | None:
     """One-line reason why the Triton kernels cannot run (triton missing, layer too large), else None."""
     if triton is None:
         return f"triton is not installed ({_IMPORT_ERROR}; pip install 'srnn-bench[cuda]')"
-    if n is not None and n > MAX_N:
-        return f"no Triton kernel for layers wider than {MAX_N} neurons (got {n})"
+    limit = MAX_N_REC.get(dtype, 0) if recurrent else MAX_N_DENSE
+    if n is not None and n > limit:
+        kind = "recurrent" if recurrent else "dense"
+        return f"no Triton kernel for {kind} {dtype} layers wider than {limit} neurons (got {n})"
     if numel >= 2**31:
         return f"no Triton kernel for sequences of {numel} >= 2**31 elements"
     return None
@@ -359,7 +367,7 @@ class TritonALIFScan(torch.autograd.Function):
             src, i_all, wt, alpha, rho, u0, b0, s0, consts,
             out, u_all if keep_u else out, x_all if kind == 0 else out, ck_u, ck_b, u_last, b_last,
             T, B, N, K, REC=rec, KEEP_U=keep_u, STORE_X=kind == 0, BLOCK_B=BLOCK_B, BLOCK_N=bn,
-            num_warps=_warps(bn),
+            num_warps=_warps(bn), enable_fp_fusion=False,
         )  # fmt: skip
         ctx.save_for_backward(out, i_all, s0, w_rec, alpha, rho, ck_u, ck_b, consts, x_all)
         ctx.meta = (K, nblk, kind, surrogate)
@@ -387,7 +395,7 @@ class TritonALIFScan(torch.autograd.Function):
             sd if sd is not None else out, out, i_all, s0, _c(w_rec) if rec else consts, alpha, rho, consts,
             ck_u, ck_b, scratch[0], scratch[1], gu, gb, gs, gi, pa, pr,
             T, B, N, K, nblk, REC=rec, HAS_GO=g_out is not None, HAS_GM=g_mem is not None, KIND=kind,
-            BLOCK_B=BLOCK_B, BLOCK_N=bn, num_warps=_warps(bn),
+            BLOCK_B=BLOCK_B, BLOCK_N=bn, num_warps=_warps(bn), enable_fp_fusion=False,
         )  # fmt: skip
         need = ctx.needs_input_grad
         gw = None
@@ -412,7 +420,9 @@ class TritonLIScan(torch.autograd.Function):
         iff, alpha, u0 = _c(iff), _c(alpha), _c(u0)
         u_all = torch.empty_like(iff)
         bn = _block_n(N)
-        _li_fwd_kernel[_grid(B)](iff, alpha, u0, u_all, T, B, N, BLOCK_B=BLOCK_B, BLOCK_N=bn, num_warps=_warps(bn))
+        _li_fwd_kernel[_grid(B)](
+            iff, alpha, u0, u_all, T, B, N, BLOCK_B=BLOCK_B, BLOCK_N=bn, num_warps=_warps(bn), enable_fp_fusion=False
+        )
         ctx.save_for_backward(u_all, iff, u0, alpha)
         return u_all
 
@@ -426,10 +436,10 @@ class TritonLIScan(torch.autograd.Function):
         pa = torch.empty(grid[0], N, dtype=iff.dtype, device=iff.device)
         bn = _block_n(N)
         _li_bwd_kernel[grid](
-            _c(g_u), u_all, iff, u0, alpha, gi, gu0, pa, T, B, N, BLOCK_B=BLOCK_B, BLOCK_N=bn, num_warps=_warps(bn)
+            _c(g_u), u_all, iff, u0, alpha, gi, gu0, pa, T, B, N, BLOCK_B=BLOCK_B, BLOCK_N=bn, num_warps=_warps(bn), enable_fp_fusion=False
         )  # fmt: skip
         need = ctx.needs_input_grad
         return gi if need[0] else None, pa.sum(0) if need[1] else None, gu0 if need[2] else None
 
 
-__all__ = ["MAX_N", "TritonALIFScan", "TritonLIScan", "surrogate_consts", "unavailable"]
+__all__ = ["MAX_N_DENSE", "MAX_N_REC", "TritonALIFScan", "TritonLIScan", "surrogate_consts", "unavailable"]
