@@ -230,7 +230,7 @@ def test_triton_fewer_saved_bytes_than_reference(triton_ops):
     assert b_tri <= 0.5 * b_ref, (b_tri, b_ref)
 
 
-def test_dispatch_routes_cuda_to_triton_and_cpu_to_cpp():
+def test_dispatch_routes_cuda_to_triton_and_cpu_to_cpp(monkeypatch):
     """select_ops: CUDA -> Triton ops (dense projection), too wide -> one-line reason, CPU -> C++ ops."""
     from srnn_bench.kernels import _build
 
@@ -248,6 +248,8 @@ def test_dispatch_routes_cuda_to_triton_and_cpu_to_cpp():
     assert isinstance(meta, str) and "device 'meta'" in meta
     if _build.compiler_missing() is None:
         assert dispatch.select_ops(layer, torch.zeros(2, 2, 2)).alif.__name__ == "ALIFScan"
+    monkeypatch.setattr(ts, "triton", None)  # as without the `cuda` extra
+    assert "triton is not installed" in dispatch.select_ops(layer, cuda_x)
 
 
 @pytest.mark.parametrize("name", sorted(SURROGATES))
@@ -255,3 +257,46 @@ def test_surrogate_consts_cover_every_builtin(name):
     """Every built-in surrogate has a closed form in the kernel (kind 1..7), none falls to Python."""
     kind, consts = ts.surrogate_consts(build_surrogate({"name": name}))
     assert 1 <= kind <= 7 and len(consts) == 6 and consts[0] > 0
+
+
+AOT_SCRIPT = r"""
+import json, sys
+import torch, triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+from srnn_bench.kernels import triton_scan as ts
+
+out = {}
+for dtype, tname in ((torch.float32, "fp32"), (torch.float64, "fp64")):
+    for rec in (True, False):
+        n = ts.MAX_N_REC[dtype] if rec else ts.MAX_N_DENSE
+        bn = ts._block_n(n)
+        variants = [(ts._alif_fwd_kernel, dict(REC=rec, KEEP_U=True, STORE_X=True))]
+        variants += [(ts._alif_bwd_kernel, dict(REC=rec, HAS_GO=True, HAS_GM=True, KIND=k)) for k in range(8)]
+        if not rec:
+            variants += [(ts._li_fwd_kernel, {}), (ts._li_bwd_kernel, {})]
+        for fn, consts in variants:
+            consts = {**consts, "BLOCK_B": ts.BLOCK_B, "BLOCK_N": bn}
+            sig = {a: "constexpr" if a in consts else ("*" + tname if a.endswith("_ptr") else "i32") for a in fn.arg_names}
+            k = triton.compile(ASTSource(fn, sig, consts), target=GPUTarget("cuda", 90, 32),
+                               options={"num_warps": ts._warps(bn), "enable_fp_fusion": False})
+            out[f"{fn.__name__}-{tname}-{'rec' if rec else 'dense'}-N{n}-{consts.get('KIND', '')}"] = k.metadata.shared
+json.dump(out, sys.stdout)
+"""
+
+
+@pytest.mark.slow
+def test_compiles_for_sm90_within_shared_memory():
+    """Compiled mode without a GPU: every kernel variant at the width limits compiles to a cubin for sm_90
+    (Triton front end, tl.dot tile sizes, float64 dot, ptxas) and fits an H100's 227 KiB of shared memory.
+    Launching it needs a GPU: not checked here."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, "-c", AOT_SCRIPT], cwd=root, env=env, capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    import json
+
+    shared = json.loads(res.stdout)
+    assert len(shared) == 2 * (9 + 11)
+    assert max(shared.values()) <= 227 * 1024, shared
