@@ -1,12 +1,14 @@
 """Triton kernels of the ``fused`` backend for CUDA tensors: ALIF/LIF layer and leaky-integrator readout.
 
-STATUS: written and tested in Triton's CPU interpreter only (``TRITON_INTERPRET=1``,
-tests/test_triton_kernels.py); never compiled or run on a GPU so far. Numbers, speed and the
-compiled-mode limits below are unverified on hardware.
+STATUS: numbers tested in Triton's CPU interpreter only (``TRITON_INTERPRET=1``,
+tests/test_triton_kernels.py); every variant also compiles ahead of time to an sm_90 cubin without a
+GPU (the slow test there). Never run on a GPU so far: results, speed and launch limits on hardware
+are unverified.
 
 Design: one persistent program per block of ``BLOCK_B`` (16) batch rows, one launch per layer and
 direction. Each program loads ``W_rec^T`` (``N`` padded to a power of two >= 16, ``tl.dot``'s smallest
-tile) once and loops over all ``T`` steps in the kernel with its rows' state in registers.
+tile) once (the compiler keeps it in shared memory) and loops over all ``T`` steps in the kernel with
+its rows' state in registers.
 
 Forward, per step (Yin, Corradi & Bohte 2021, eqs 5-8, in the order of
 ``srnn_bench/neurons/alif.py::alif_step`` and ``csrc/srnn_kernels.cpp``):
