@@ -1,18 +1,30 @@
-"""``SpikingLayer.forward`` for ``neuron.backend=fused``: pick the op for the layer's cell."""
+"""``SpikingLayer.forward`` for ``neuron.backend=fused``: pick the op for the layer's cell and device.
+
+CPU: the C++ ops of :mod:`srnn_bench.kernels.scan`. CUDA: the Triton ops of
+:mod:`srnn_bench.kernels.triton_scan` (when triton imports and the layer fits one program).
+Anything else falls back to the reference loop with one warning per reason.
+"""
 
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import torch
 
 from ..models.layers import LayerState
 from ..neurons.alif import ALIFCell, ALIFState
 from ..neurons.integrator import IntegratorCell, LIState
-from . import _build
-from .scan import ALIFScan, LIScan, project_input
 
 _warned: set[str] = set()
+
+
+class Ops(NamedTuple):
+    """The autograd ops of one device: ALIF scan, leaky-integrator scan, input projection."""
+
+    alif: type
+    li: type
+    project: object  # (nn.Linear, x [T, B, F]) -> [T, B, N]
 
 
 def _fallback(reason: str) -> None:
@@ -21,11 +33,35 @@ def _fallback(reason: str) -> None:
         warnings.warn(f"neuron.backend=fused: {reason}; using the reference loop", stacklevel=3)
 
 
+def _dense_projection(linear: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    return linear(x)
+
+
+def select_ops(layer, x: torch.Tensor) -> Ops | str:
+    """The ops for ``x``'s device, or a one-line reason why there are none."""
+    if x.device.type == "cpu":
+        from . import _build
+        from .scan import ALIFScan, LIScan, project_input
+
+        try:
+            _build.load()
+        except RuntimeError as exc:
+            return str(exc)
+        return Ops(ALIFScan, LIScan, project_input)
+    if x.device.type == "cuda":
+        from . import triton_scan
+
+        numel = x.shape[0] * x.shape[1] * max(16, layer.size)
+        reason = triton_scan.unavailable(layer.size, numel, x.dtype, getattr(layer, "w_rec", None) is not None)
+        if reason:
+            return reason
+        return Ops(triton_scan.TritonALIFScan, triton_scan.TritonLIScan, _dense_projection)
+    return f"no fused kernel for device '{x.device.type}' (CPU: C++, CUDA: Triton)"
+
+
 def layer_forward(layer, x: torch.Tensor, state=None, record_membrane: bool = False):
     """Same contract as ``SpikingLayer.forward``; ``None`` = not supported here (use the reference)."""
     cell = layer.cell
-    if x.device.type != "cpu":
-        return _fallback(f"no fused kernel for device '{x.device.type}' (CPU only)")
     if x.dtype not in (torch.float32, torch.float64):
         return _fallback(f"no fused kernel for dtype {x.dtype} (float32/float64 only)")
     if x.shape[0] == 0:
@@ -36,21 +72,26 @@ def layer_forward(layer, x: torch.Tensor, state=None, record_membrane: bool = Fa
         return _fallback(f"no fused kernel for {type(cell).__name__} (recurrent={layer.recurrent})")
     if is_alif and cell.reference_only:  # e.g. De Geeter's LIF options (reset=zero, learnable threshold)
         return _fallback(cell.reference_only)
-    try:
-        _build.load()
-    except RuntimeError as exc:
-        return _fallback(str(exc))
+    ops = select_ops(layer, x)
+    if isinstance(ops, str):
+        return _fallback(ops)
+    return run_layer(layer, x, state, record_membrane, ops)
+
+
+def run_layer(layer, x: torch.Tensor, state, record_membrane: bool, ops: Ops):
+    """Run an ALIF/LIF or integrator layer over ``x`` [T, B, F] with the given device's ops."""
+    cell = layer.cell
     if state is None:
         state = layer.init_state(x.shape[1], x.device, x.dtype)
-    iff = project_input(layer.w_in, x)  # hoisted: all steps in one product
+    iff = ops.project(layer.w_in, x)  # hoisted: all steps in one product
     alpha = torch.exp(-cell.dt / cell.tau_m)  # as in alif_step / li_step
-    if is_li:
-        u = LIScan.apply(iff, alpha, state.cell.u)
+    if isinstance(cell, IntegratorCell):
+        u = ops.li.apply(iff, alpha, state.cell.u)
         return u, (u if record_membrane else None), LayerState(LIState(u[-1]), u[-1])
     rho = torch.exp(-cell.dt / cell.tau_adp)
     w_rec = layer.w_rec.weight if layer.w_rec is not None else None
     cs = state.cell
-    out, u, u_last, b_last = ALIFScan.apply(
+    out, u, u_last, b_last = ops.alif.apply(
         iff, w_rec, alpha, rho, cs.u, cs.b, cs.s, cell.b_j0, cell.beta, cell.dt, cell.spike_fn,
         True,  # iff is our fresh projection: reused as the buffer of i_t
         record_membrane,
