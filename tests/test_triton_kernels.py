@@ -232,7 +232,9 @@ def test_triton_fewer_saved_bytes_than_reference(triton_ops):
 
 def test_dispatch_routes_cuda_to_triton(monkeypatch):
     """select_ops: CUDA -> Triton ops (dense projection); too wide, no triton, other device -> one-line reason.
-    (CPU -> the C++ ops is checked by tests/test_kernels.py.)"""
+    (CPU -> the C++ ops is checked by tests/test_kernels.py.) The first-use check is tested below."""
+    checked = []
+    monkeypatch.setattr(dispatch, "first_use_check", lambda layer, x, ops: checked.append(ops) or None)
     layer = SimpleNamespace(size=64, w_rec=object())
     cuda_x = SimpleNamespace(device=torch.device("cuda"), shape=(5, 2, 3), dtype=torch.float32)
     ops = dispatch.select_ops(layer, cuda_x)
@@ -247,6 +249,41 @@ def test_dispatch_routes_cuda_to_triton(monkeypatch):
     assert isinstance(meta, str) and "device 'meta'" in meta
     monkeypatch.setattr(ts, "triton", None)  # as without the `cuda` extra
     assert "triton is not installed" in dispatch.select_ops(layer, cuda_x)
+    assert checked and all(o.alif is ops.alif for o in checked)
+
+
+class _BrokenALIF(torch.autograd.Function):
+    """The Triton ALIF op with a wrong backward (gradient of the input current halved)."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        return ts.TritonALIFScan.forward(ctx, *args)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        g = ts.TritonALIFScan.backward(ctx, *grads)
+        return (g[0] * 0.5, *g[1:])
+
+
+@in_process
+@pytest.mark.parametrize("recurrent", [True, False], ids=["rec", "dense"])
+def test_first_use_check_accepts_the_kernels_and_rejects_a_broken_one(monkeypatch, recurrent):
+    """dispatch.first_use_check runs a layer copy on the device before the kernels are used: the
+    (interpreted) Triton ops pass it; a broken backward is caught and named, and the verdict is cached."""
+    monkeypatch.setattr(dispatch, "_checked", {})
+    torch.manual_seed(0)
+    layer = SpikingLayer(12, build_cell(neuron_cfg(backend="fused"), 20, build_surrogate({"name": "multi_gaussian"})), recurrent)
+    with torch.no_grad():
+        layer.w_in.weight.mul_(3.0)
+    x = inputs(torch.float32, T=12, B=20)
+    good = dispatch.Ops(ts.TritonALIFScan, ts.TritonLIScan, dispatch._dense_projection)
+    assert dispatch.first_use_check(layer, x, good) is None
+    assert layer.cell.backend == "fused" and layer.w_in.weight.grad is None  # ran on a copy
+    monkeypatch.setattr(dispatch, "_checked", {})
+    broken = dispatch.Ops(_BrokenALIF, ts.TritonLIScan, dispatch._dense_projection)
+    reason = dispatch.first_use_check(layer, x, broken)
+    assert reason.startswith("the kernels failed their first-use check on cpu:") and "w_in.weight" in reason
+    assert dispatch.first_use_check(layer, x, good) == reason  # cached per device, dtype and layer kind
 
 
 @pytest.mark.parametrize("name", sorted(SURROGATES))
