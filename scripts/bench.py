@@ -252,19 +252,26 @@ def main(argv=None) -> int:
     return 0
 
 
-def _long_sequences(models, n_in, n_classes, density, peak_bytes, saved_bytes, mb) -> list[str]:
-    """Memory of one forward + backward at the long sequence lengths of S-MNIST (784) and ECG (1301)."""
+def _long_sequences(models, n_in, n_classes, density, peak_bytes, saved_bytes, mb, tbptt_k=100) -> list[str]:
+    """Memory of one forward + backward at the long sequence lengths of S-MNIST (784) and ECG (1301),
+    full BPTT and truncated BPTT (``trainer.tbptt_steps``, through the trainer's own training step)."""
     import torch
+
+    from srnn_bench.training.trainer import Trainer, TrainerConfig
 
     B = 16
     out = [
         f"Long sequences (same model, batch {B}): memory of one forward + backward. The fused backend keeps "
         "the spikes and input currents (8 bytes per neuron-step in float32) and recomputes u and b from "
         "sqrt(T) checkpoints, so its memory grows linearly with a small slope; the naive loop keeps ~8 "
-        "float tensors per neuron-step.",
+        "float tensors per neuron-step. The `+ TBPTT k` columns are one training step of the trainer with "
+        f"`trainer.tbptt_steps={tbptt_k}` (chunks of {tbptt_k} steps, state detached between them, gradients "
+        "accumulated, one update; the SHD loss needs the two-pass form: a forward without graph for "
+        "dL/d(output_t), then chunk by chunk forward + backward), plain SGD so no optimiser state is allocated.",
         "",
-        "| T | naive peak | fused peak | ratio | naive saved | fused saved |",
-        "|---|---|---|---|---|---|",
+        f"| T | naive peak | naive + TBPTT {tbptt_k} | fused peak | fused + TBPTT {tbptt_k} | ratio (fused/naive) | "
+        f"fused + TBPTT / naive | naive saved | fused saved |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for T in (250, 784, 1301):
         g = torch.Generator().manual_seed(T)
@@ -284,15 +291,27 @@ def _long_sequences(models, n_in, n_classes, density, peak_bytes, saved_bytes, m
 
             res[name] = (peak_bytes(fb), saved_bytes(m, x, loss_of))
             m.zero_grad(set_to_none=True)
+            # truncated BPTT: the trainer's training step (lr 0: the weights stay those of the other rows)
+            tr = Trainer(m, torch.nn.Identity(), None, torch.optim.SGD(m.parameters(), lr=0.0), None,
+                         TrainerConfig(loss="sum_softmax", tbptt_steps=tbptt_k, progress=False), ".", torch.device("cpu"),
+                         None)  # fmt: skip
+
+            def step(tr=tr, x=x, y=y):
+                torch.manual_seed(2)
+                assert tr.train_batch(x, y)[0]
+
+            res[f"{name}_tbptt"] = peak_bytes(step)
+            m.zero_grad(set_to_none=True)
         out.append(
-            f"| {T} | {mb(res['naive'][0])} | {mb(res['fused'][0])} | {res['fused'][0] / res['naive'][0]:.3f} | "
-            f"{mb(res['naive'][1])} | {mb(res['fused'][1])} |"
+            f"| {T} | {mb(res['naive'][0])} | {mb(res['naive_tbptt'])} | {mb(res['fused'][0])} | "
+            f"{mb(res['fused_tbptt'])} | {res['fused'][0] / res['naive'][0]:.3f} | "
+            f"{res['fused_tbptt'] / res['naive'][0]:.3f} | {mb(res['naive'][1])} | {mb(res['fused'][1])} |"
         )
     out += [
         "",
-        "Truncated BPTT: a layer accepts a carried state (`SpikingLayer.forward(x, state)`), and gradients flow "
-        "through it in both backends (tests/test_kernels.py::test_carried_state_truncated_bptt_chunks); the "
-        "trainer has no TBPTT option yet.",
+        f"Truncated BPTT (`trainer.tbptt_steps`, srnn_bench/training/tbptt.py): only one chunk's graph is alive, so "
+        "its memory is that of a k-step sequence plus the [T, B, C] readout outputs; the gradient equals the full "
+        "loss's with the paths through the state cut at chunk ends (tests/test_tbptt.py).",
     ]
     return out
 
