@@ -70,7 +70,8 @@ def batch(per_step=False, seed=3):
 
 def trainer(model, tmp_path, lr=0.0, **cfg):
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    return Trainer(model, torch.nn.Identity(), None, opt, None, TrainerConfig(progress=False, **cfg), tmp_path, torch.device("cpu"), None)
+    cfg = TrainerConfig(progress=False, **cfg)
+    return Trainer(model, torch.nn.Identity(), None, opt, None, cfg, tmp_path, torch.device("cpu"), None)
 
 
 def grads(model):
@@ -172,7 +173,9 @@ def test_truncated_gradients_equal_hand_built_reference(tmp_path, backend, mode,
     assert_close(want, got)
     assert any(want[p].abs().max() > 0 for p in want)
     # the truncation matters here: the untruncated gradient is different (so the test can fail)
-    diff = max(((want[p] - untruncated[p]).abs().max() / untruncated[p].abs().max().clamp_min(1e-30)).item() for p in want)
+    diff = max(
+        ((want[p] - untruncated[p]).abs().max() / untruncated[p].abs().max().clamp_min(1e-30)).item() for p in want
+    )
     assert diff > 1e-6
 
 
@@ -234,9 +237,18 @@ BAD = [
     (["trainer.tbptt_steps=2.5"], "trainer.tbptt_steps must be an integer >= 0"),
     (["trainer.tbptt_steps=abc"], "trainer.tbptt_steps must be an integer >= 0"),
     (["trainer.tbptt_steps=true"], "trainer.tbptt_steps must be an integer >= 0"),
-    (["trainer.tbptt_steps=10", "trainer.tbptt_update=window"], "unknown trainer.tbptt_update 'window'; valid choices: sequence, chunk"),
-    (["trainer.tbptt_steps=10", "trainer.tbptt_update=chunk"], "trainer.tbptt_update=chunk needs trainer.loss=per_step"),
-    (["trainer.tbptt_steps=10", "model.bidirectional=true"], "trainer.tbptt_steps=10 cannot chunk a bidirectional model"),
+    (
+        ["trainer.tbptt_steps=10", "trainer.tbptt_update=window"],
+        "unknown trainer.tbptt_update 'window'; valid choices: sequence, chunk",
+    ),
+    (
+        ["trainer.tbptt_steps=10", "trainer.tbptt_update=chunk"],
+        "trainer.tbptt_update=chunk needs trainer.loss=per_step",
+    ),
+    (
+        ["trainer.tbptt_steps=10", "model.bidirectional=true"],
+        "trainer.tbptt_steps=10 cannot chunk a bidirectional model",
+    ),
 ]
 
 
@@ -256,7 +268,9 @@ def test_valid_settings_pass_and_model_checks(tmp_path):
 
     cfg = compose(["neuron=plif_v2"])
     neuron = OmegaConf.to_container(cfg.neuron, resolve=True)
-    model = build_model(OmegaConf.to_container(cfg.model, resolve=True), N_IN, C, neuron, build_surrogate({"name": "multi_gaussian"}))
+    model = build_model(
+        OmegaConf.to_container(cfg.model, resolve=True), N_IN, C, neuron, build_surrogate({"name": "multi_gaussian"})
+    )
     with pytest.raises(ValueError, match=r"trainer.tbptt_steps=10 cannot chunk layers.0.norm: its BatchNorm") as e:
         trainer(model, tmp_path, tbptt_steps=10)
     assert "\n" not in str(e.value)

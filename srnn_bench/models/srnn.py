@@ -167,7 +167,10 @@ class SRNN(nn.Module):
         A bidirectional network cannot be chunked (its backward half needs the future), so it raises.
         """
         if return_state and self.bidirectional:
-            raise ValueError("model.bidirectional=true cannot carry a state across chunks: its backward half needs the whole sequence")
+            raise ValueError(
+                "model.bidirectional=true cannot carry a state across chunks: its backward half needs the whole "
+                "sequence"
+            )
         n = len(self.layers)
         if state is None:
             state = [None] * (len(self._stages) + (n if self.bidirectional else 0))

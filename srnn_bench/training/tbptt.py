@@ -75,8 +75,8 @@ def check_model(model, steps: int) -> None:
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             raise ValueError(
-                f"trainer.tbptt_steps={steps} cannot chunk {name}: its BatchNorm (neuron ff_norm, e.g. plif_*) normalises "
-                "over all T x B frames of the batch; use trainer.tbptt_steps=0"
+                f"trainer.tbptt_steps={steps} cannot chunk {name}: its BatchNorm (neuron ff_norm, e.g. plif_*) "
+                "normalises over all T x B frames of the batch; use trainer.tbptt_steps=0"
             )
 
 
@@ -93,7 +93,7 @@ def chunk_loss(mode: str, out: ModelOutput, y: torch.Tensor, a: int, b: int, n_s
     if mode == "last":
         return loss_and_correct("last", out, y)[0] if b == n_steps else None
     if mode != "per_step":
-        raise ValueError(f"trainer.loss={mode} is not a sum over steps; valid choices here: {', '.join(ADDITIVE_LOSSES)}")
+        raise ValueError(f"trainer.loss={mode} is not a sum over steps; valid here: {', '.join(ADDITIVE_LOSSES)}")
     yc = y[a:b]
     if skip_steps > a:  # steps before skip_steps carry no loss (0 terms, 0 counted)
         yc = yc.clone()

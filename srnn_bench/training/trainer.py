@@ -34,8 +34,8 @@ from tqdm.auto import tqdm
 
 from ..data import IGNORE_INDEX, DataSplits, collate_time_first
 from ..metrics import ActivityMeter, ConfusionMatrix
-from ..utils.io import atomic_torch_save, write_jsonl
 from ..models.layers import detach_state
+from ..utils.io import atomic_torch_save, write_jsonl
 from . import tbptt
 from .losses import anytime_correct, loss_and_correct, sequence_logits
 
