@@ -297,8 +297,8 @@ def test_end_to_end_and_mid_epoch_resume_with_tbptt(tmp_path):
     assert saved["epochs"] == 2 and math.isfinite(saved["train_loss"]) and 0 <= saved["test_acc"] <= 1
     assert saved["test_acc"] == metrics["test_acc"] and math.isfinite(saved["firing_rate"])
     # one epoch of the same run with full BPTT trains differently (the option reaches the trainer)
-    full = run(compose(cli_args(npz, None, "trainer.loss=mean", "trainer.epochs=1", f"paths.run_dir={tmp_path / 'full'}",
-                                f"paths.data_dir={tmp_path / 'data'}")))  # fmt: skip
+    full_args = ["trainer.loss=mean", "trainer.epochs=1", f"paths.run_dir={tmp_path / 'full'}"]
+    full = run(compose(cli_args(npz, None, *full_args, f"paths.data_dir={tmp_path / 'data'}")))
     first_epoch = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[0])
     assert full["train_loss"] != first_epoch["train_loss"] and math.isfinite(full["train_loss"])
 
