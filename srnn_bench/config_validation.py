@@ -7,7 +7,8 @@
   config, so configs added later (other neurons, datasets, encoders) are covered without edits
   here: e.g. any ``tau*`` > 0 (a ``{init, mean, std}`` time constant: mean > 0, std >= 0), any
   ``sigma`` / ``s`` / ``dt`` / ``dt_ms`` > 0, ``h`` >= 0, ``bits`` an integer >= 1;
-* combinations that cannot work (``trainer.loss=spike_count`` without a spiking readout).
+* combinations that cannot work (``trainer.loss=spike_count`` without a spiking readout; truncated BPTT
+  with ``tbptt_update=chunk`` and a loss that is not a sum over steps, or with a bidirectional model).
 
 :func:`validate_against_data` runs right after the dataset is built (the only point where it is
 known whether inputs are spikes and labels per step) and before the model is built: an encoder that
@@ -177,6 +178,12 @@ def _check_combinations(cfg: Mapping) -> None:
     tr, model = cfg["trainer"], cfg["model"]
     if tr.get("loss") == "spike_count" and (model.get("readout") or {}).get("kind") != "spiking":
         _fail("trainer.loss=spike_count needs a spiking readout: set model.readout.kind=spiking")
+    from .training.tbptt import check_tbptt
+
+    check_tbptt(tr.get("tbptt_steps"), tr.get("tbptt_update") or "sequence", tr.get("loss"))
+    if tr.get("tbptt_steps") and model.get("bidirectional"):
+        _fail(f"trainer.tbptt_steps={tr['tbptt_steps']} cannot chunk a bidirectional model (model.bidirectional=true: "
+              "its backward half needs the whole sequence); use trainer.tbptt_steps=0")
     rec, hidden = model.get("recurrent"), model.get("hidden")
     if isinstance(rec, (list, tuple)) and isinstance(hidden, (list, tuple)) and len(rec) != len(hidden):
         _fail(f"model.recurrent has {len(rec)} entries for {len(hidden)} hidden layers (model.hidden)")

@@ -106,6 +106,8 @@ def run(cfg: DictConfig) -> dict:
             checkpoint_every_steps=tr.get("checkpoint_every_steps"),
             checkpoint_every_min=tr.get("checkpoint_every_min"),
             on_nonfinite=str(tr.get("on_nonfinite", "stop")),
+            tbptt_steps=int(tr.get("tbptt_steps") or 0),
+            tbptt_update=str(tr.get("tbptt_update") or "sequence"),
         ),
         run_dir,
         device,

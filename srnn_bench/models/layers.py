@@ -28,6 +28,18 @@ class LayerState(NamedTuple):
     out: torch.Tensor  # last output y_{t-1} [B, N] (spikes, or the analog output of non-spiking cells)
 
 
+def detach_state(state):
+    """A copy of ``state`` (tensors, or NamedTuples / lists / tuples of them, nested) cut from the autograd
+    graph: the carried state between truncated-BPTT chunks (``trainer.tbptt_steps``)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    if isinstance(state, tuple) and hasattr(state, "_fields"):  # NamedTuple
+        return type(state)(*(detach_state(s) for s in state))
+    if isinstance(state, (list, tuple)):
+        return type(state)(detach_state(s) for s in state)
+    return state
+
+
 class SpikingLayer(nn.Module):
     """Feed-forward or recurrent layer of any cell with ``init_state`` / ``forward(i_t, state)``."""
 

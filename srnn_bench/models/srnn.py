@@ -156,16 +156,30 @@ class SRNN(nn.Module):
         return [*self.layers, *([self.final] if self.final is not None else []), self.readout]
 
     # -- whole sequences -------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor, state: list[LayerState] | None = None) -> ModelOutput:
-        """``x`` [T, B, n_in] -> :class:`ModelOutput`; ``state`` as from :meth:`init_state` (optional)."""
+    def forward(
+        self, x: torch.Tensor, state: list[LayerState] | None = None, return_state: bool = False
+    ) -> ModelOutput | tuple[ModelOutput, list[LayerState]]:
+        """``x`` [T, B, n_in] -> :class:`ModelOutput`; ``state`` as from :meth:`init_state` (optional).
+
+        ``return_state=True`` also returns the state after the last step (same layout as
+        :meth:`init_state`), so a long sequence can be run chunk by chunk with the state carried
+        (truncated BPTT, ``trainer.tbptt_steps``): ``out, state = model(x[a:b], state, return_state=True)``.
+        A bidirectional network cannot be chunked (its backward half needs the future), so it raises.
+        """
+        if return_state and self.bidirectional:
+            raise ValueError(
+                "model.bidirectional=true cannot carry a state across chunks: its backward half needs the whole "
+                "sequence"
+            )
         n = len(self.layers)
         if state is None:
             state = [None] * (len(self._stages) + (n if self.bidirectional else 0))
-        activity = {}
+        activity, final_state = {}, []
         h = x
         for i, layer in enumerate(self.layers):
-            h, _, _ = layer(h, state[i])
+            h, _, s = layer(h, state[i])
             activity[f"layer{i}"] = h
+            final_state.append(s)
         if self.bidirectional:
             hb = x.flip(0)
             for i, layer in enumerate(self.layers_bwd):
@@ -173,14 +187,18 @@ class SRNN(nn.Module):
                 activity[f"layer{i}_bwd"] = hb.flip(0)
             h = 0.5 * (h + hb.flip(0))  # Figure S2a: mean of the two directions
         if self.final is not None:
-            h, _, _ = self.final(h, state[n])
+            h, _, s = self.final(h, state[n])
             activity[f"layer{n}"] = h
+            final_state.append(s)
         if self.readout_kind == "spiking":
-            spikes, mem, _ = self.readout(h, state[len(self._stages) - 1], record_membrane=True)
+            spikes, mem, s = self.readout(h, state[len(self._stages) - 1], record_membrane=True)
             activity["readout"] = spikes
-            return ModelOutput(mem, activity)
-        out, _, _ = self.readout(h, state[len(self._stages) - 1])
-        return ModelOutput(out, activity)
+            out = ModelOutput(mem, activity)
+        else:
+            readout, _, s = self.readout(h, state[len(self._stages) - 1])
+            out = ModelOutput(readout, activity)
+        final_state.append(s)
+        return (out, final_state) if return_state else out
 
     # -- streaming: one step at a time -----------------------------------------------------------
     def init_state(self, batch: int, device=None, dtype=None) -> list[LayerState]:

@@ -2,7 +2,10 @@
 
 Each training step unrolls the whole sequence (time-first [T, B, F]), computes the loss of the
 configured readout mode, back-propagates through time with the surrogate gradients, clips the
-gradient norm and steps the optimiser. Evaluation counts activity for the metrics.
+gradient norm and steps the optimiser. With ``tbptt_steps = k > 0`` the encoded sequence is run in
+chunks of k steps with the state carried and detached between chunks (truncated BPTT; the
+semantics of every loss mode and of ``tbptt_update`` are in :mod:`srnn_bench.training.tbptt`).
+Evaluation (no graph) always runs whole sequences and counts activity for the metrics.
 
 Interruption safety (README, "Reliability: interruption and resume"): a checkpoint is written
 atomically (temp file, then rename) after every epoch and, mid-epoch, every
@@ -31,7 +34,9 @@ from tqdm.auto import tqdm
 
 from ..data import IGNORE_INDEX, DataSplits, collate_time_first
 from ..metrics import ActivityMeter, ConfusionMatrix
+from ..models.layers import detach_state
 from ..utils.io import atomic_torch_save, write_jsonl
+from . import tbptt
 from .losses import anytime_correct, loss_and_correct, sequence_logits
 
 log = logging.getLogger(__name__)
@@ -120,6 +125,11 @@ class TrainerConfig:
     on_nonfinite: str = "stop"
     """``stop``: raise :class:`NonFiniteLossError` (the last good checkpoint stays); ``skip``: drop the
     batch (no optimiser step) and count it in ``skipped_batches``."""
+    tbptt_steps: int = 0
+    """Truncated BPTT: chunks of this many (encoded) steps, state detached between them; 0 = full BPTT."""
+    tbptt_update: str = "sequence"
+    """``sequence``: accumulate the chunk gradients, one optimiser step per batch; ``chunk``: one step
+    per chunk (TBPTT(k, k); needs ``loss=per_step``). See :mod:`srnn_bench.training.tbptt`."""
 
 
 @dataclass
@@ -146,6 +156,8 @@ class Trainer:
             raise ValueError(f"trainer.epochs must be >= 0, got {cfg.epochs}")
         if cfg.on_nonfinite not in ON_NONFINITE:
             raise ValueError(f"unknown trainer.on_nonfinite '{cfg.on_nonfinite}'; valid choices: {', '.join(ON_NONFINITE)}")
+        tbptt.check_tbptt(cfg.tbptt_steps, cfg.tbptt_update, cfg.loss)
+        tbptt.check_model(model, cfg.tbptt_steps)
         self.model, self.encoder, self.data = model.to(device), encoder.to(device), data
         self.optimizer, self.scheduler, self.cfg = optimizer, scheduler, cfg
         self.run_dir, self.device, self.logger = Path(run_dir), device, logger
@@ -190,25 +202,12 @@ class Trainer:
         t0 = time.perf_counter() - p.train_time_s
         for x, y in bar:
             where = f"epoch {epoch + 1}, step {p.step + 1}"
-            x, y = self.encoder(x.to(self.device)), y.to(self.device)
-            out = self.model(x)
-            loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
-            self.optimizer.zero_grad(set_to_none=True)
-            ok = bool(torch.isfinite(loss))
-            if not ok:
-                self._nonfinite(f"non-finite loss ({loss.item()}) at {where}")
-            else:
-                loss.backward()
-                clip = self.cfg.grad_clip if self.cfg.grad_clip else math.inf
-                gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-                ok = bool(torch.isfinite(gnorm))
-                if not ok:
-                    self._nonfinite(f"non-finite gradient norm ({gnorm.item()}) at {where}")
+            x, y = self.encoder(x.to(self.device)), y.to(self.device)  # encoders that change T: before chunking
+            ok, loss, c, n = self.train_batch(x, y, where)
             if ok:
-                self.optimizer.step()
-                p.total_loss += loss.item()
+                p.total_loss += loss
                 p.correct, p.counted, p.n_batches = p.correct + c, p.counted + n, p.n_batches + 1
-            else:  # on_nonfinite=skip: no optimiser step for this batch
+            else:  # on_nonfinite=skip: no (further, with tbptt_update=chunk) optimiser step for this batch
                 self.optimizer.zero_grad(set_to_none=True)
                 p.skipped += 1
             p.step += 1
@@ -231,6 +230,84 @@ class Trainer:
             "skipped_batches": p.skipped,
             "train_time_s": p.train_time_s,
         }
+
+    def train_batch(self, x: torch.Tensor, y: torch.Tensor, where: str = "") -> tuple[bool, float, int, int]:
+        """Forward, backward and optimiser step(s) on one encoded batch: ``(ok, loss, n_correct, n_counted)``;
+        ``ok`` False = non-finite and ``trainer.on_nonfinite=skip`` (the caller drops the batch)."""
+        bounds = tbptt.chunk_bounds(x.shape[0], int(self.cfg.tbptt_steps or 0))
+        if len(bounds) > 1:
+            return self._train_batch_chunked(x, y, bounds, where)
+        out = self.model(x)
+        loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
+        self.optimizer.zero_grad(set_to_none=True)
+        if not self._finite_loss(loss, where):
+            return False, math.nan, 0, 0
+        loss.backward()
+        if not self._clip_and_step(where):
+            return False, math.nan, 0, 0
+        return True, loss.item(), c, n
+
+    def _finite_loss(self, loss: torch.Tensor, where: str) -> bool:
+        if bool(torch.isfinite(loss)):
+            return True
+        self._nonfinite(f"non-finite loss ({loss.item()}) at {where}")
+        return False
+
+    def _clip_and_step(self, where: str) -> bool:
+        """Clip the gradient norm and step the optimiser; False (no step) when the norm is non-finite."""
+        clip = self.cfg.grad_clip if self.cfg.grad_clip else math.inf
+        gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        if not bool(torch.isfinite(gnorm)):
+            self._nonfinite(f"non-finite gradient norm ({gnorm.item()}) at {where}")
+            return False
+        self.optimizer.step()
+        return True
+
+    def _train_batch_chunked(self, x, y, bounds, where: str) -> tuple[bool, float, int, int]:
+        """Truncated BPTT over ``bounds`` (see :mod:`srnn_bench.training.tbptt` for the semantics)."""
+        mode, skip, n_steps = self.cfg.loss, self.cfg.skip_steps, x.shape[0]
+        per_chunk = self.cfg.tbptt_update == "chunk"
+        grads = None
+        if mode not in tbptt.ADDITIVE_LOSSES:
+            # pass 1, no graph: the full-sequence outputs give L and dL/d(output_t) for every t; the
+            # forked RNG makes pass 2 draw the same random numbers (initial membranes, noise)
+            with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []), torch.no_grad():
+                state, outs = None, []
+                for a, b in bounds:
+                    o, state = self.model(x[a:b], state, return_state=True)
+                    outs.append(tbptt.cat_outputs([o]))  # only what the loss reads
+                    del o
+            loss, c, n, grads = tbptt.output_gradients(mode, tbptt.cat_outputs(outs), y, skip)
+            del outs
+            if not self._finite_loss(loss, where):
+                return False, math.nan, 0, 0
+        self.optimizer.zero_grad(set_to_none=True)
+        state, outs = None, []
+        for a, b in bounds:
+            needs_graph = grads is not None or mode == "per_step" or b == n_steps
+            with torch.set_grad_enabled(needs_graph):
+                out, state = self.model(x[a:b], state, return_state=True)
+            state = detach_state(state)  # the truncation: no gradient into earlier chunks
+            if grads is not None:
+                part = tbptt.linearised_loss(grads, out, a, b)
+            else:
+                outs.append(tbptt.cat_outputs([out]))
+                part = tbptt.chunk_loss(mode, out, y, a, b, n_steps, skip)
+                if part is not None and not self._finite_loss(part, f"{where}, steps {a}-{b}"):
+                    return False, math.nan, 0, 0
+            if part is None:
+                continue
+            part.backward()
+            del out, part
+            if per_chunk:
+                if not self._clip_and_step(f"{where}, steps {a}-{b}"):
+                    return False, math.nan, 0, 0
+                self.optimizer.zero_grad(set_to_none=True)
+        if not per_chunk and not self._clip_and_step(where):
+            return False, math.nan, 0, 0
+        if grads is None:  # loss and accuracy of the whole sequence
+            loss, c, n = loss_and_correct(mode, tbptt.cat_outputs(outs), y, skip)
+        return True, loss.item(), c, n
 
     def _nonfinite(self, what: str) -> None:
         if self.cfg.on_nonfinite == "skip":
