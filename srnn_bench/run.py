@@ -201,7 +201,11 @@ def check_same_run(cfg: DictConfig, run_dir: Path) -> None:
         return
     old = OmegaConf.to_container(OmegaConf.load(saved), resolve=False)
     new = OmegaConf.to_container(cfg, resolve=True)
-    diff = config_differences(old, new, ignore=EXTENDABLE_KEYS)
+    # keys a newer srnn_bench added (absent from the saved config) keep their default unless given
+    # explicitly: a new key's default reproduces the old behaviour, so the old run can go on
+    explicit = {o.split("=", 1)[0].lstrip("+~") for o in _explicit_overrides() if "=" in o}
+    added = {k for k in set(_flat(new)) - set(_flat(old)) if not any(k == e or k.startswith(e + ".") for e in explicit)}
+    diff = config_differences(old, new, ignore=(*EXTENDABLE_KEYS, *added))
     if diff:
         raise ValueError(
             f"{run_dir} holds a checkpoint of a different config ({'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); "

@@ -227,3 +227,23 @@ def test_multirun_with_a_failing_job_finishes_the_others_and_summarises(tmp_path
         if launcher:  # parallel jobs: one torch thread each
             assert json.loads((sweep / job / "env.json").read_text())["torch_threads"] == 1
     assert "1 failed / 0 incomplete job(s)" in proc.stdout
+
+
+def test_run_dir_written_before_a_new_config_key_can_go_on(run_cfg, tmp_path):
+    """A key a newer version added (absent from the saved config.yaml) keeps its default and does not
+    count as a different config; any other change still does."""
+    from omegaconf import OmegaConf
+
+    from srnn_bench.run import check_same_run
+
+    npz = make_npz(tmp_path / "ok.npz")
+    cfg = run_cfg([*SMALL, f"dataset.path={npz}", "trainer.epochs=1"])
+    run(cfg)
+    saved = tmp_path / "run" / "config.yaml"
+    old = OmegaConf.load(saved)
+    del old.trainer["tbptt_steps"]  # as written before trainer.tbptt_steps existed
+    saved.write_text(OmegaConf.to_yaml(old))
+    check_same_run(cfg, tmp_path / "run")  # no error
+    changed = run_cfg([*SMALL, f"dataset.path={npz}", "trainer.epochs=1", "trainer.lr=0.5"])
+    with pytest.raises(ValueError, match=r"different config \(trainer.lr: 0.01 -> 0.5\)"):
+        check_same_run(changed, tmp_path / "run")
