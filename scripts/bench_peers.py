@@ -255,7 +255,8 @@ NOTES = (
     "rates differ from ours, which does not change their (dense) cost. SpikingJelly is not in the `peers` extra: "
     "spikingjelly 2.0.0 requires torchaudio, and the only torchaudio available here (2.11.0) does not load "
     "beside torch 2.13 (OSError on _torchaudio.abi3.so); `pip install --no-deps spikingjelly loguru` gives a "
-    "working install for this benchmark."
+    "working install for this benchmark. Norse 1.1.0 pulls torchvision, whose PyPI wheel fails to load beside "
+    "a +cpu torch build (norse.torch does not import it; uninstalling it is harmless)."
 )
 
 
