@@ -59,7 +59,7 @@ def missing(name: str) -> str | None:
         importlib.import_module(_MODULES[name])
     except ImportError:
         return NOT_INSTALLED
-    except Exception as e:  # installed but broken beside this torch build
+    except Exception as e:  # noqa: BLE001 -- installed but broken beside this torch build
         return f"fails to import: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
     return None
 
@@ -69,9 +69,12 @@ def build_peer(name: str, ref: nn.Module) -> nn.Module:
     reason = missing(name)
     if reason is not None:
         raise ValueError(f"peer '{name}' cannot be built: {reason}")
-    return {"authors": AuthorsStyleSRNN, "snntorch": SnnTorchSRNN, "norse": NorseSRNN, "spikingjelly": SpikingJellySRNN}[
-        name
-    ](ref)
+    return {
+        "authors": AuthorsStyleSRNN,
+        "snntorch": SnnTorchSRNN,
+        "norse": NorseSRNN,
+        "spikingjelly": SpikingJellySRNN,
+    }[name](ref)
 
 
 def _sizes(ref) -> tuple[list[int], list[int], int]:
@@ -178,7 +181,9 @@ class SnnTorchSRNN(nn.Module):
             for layer, h in zip(ref.layers, sizes)
         )
         self.fc_out = nn.Linear(sizes[-1], n_out)
-        self.li = snn.Leaky(beta=torch.exp(-1.0 / ref.readout.cell.tau_m.detach()), learn_beta=True, reset_mechanism="none")
+        self.li = snn.Leaky(
+            beta=torch.exp(-1.0 / ref.readout.cell.tau_m.detach()), learn_beta=True, reset_mechanism="none"
+        )
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         h = x
