@@ -50,8 +50,8 @@ RUNS ?= outputs
 reproduce-table2: $(STAMP)
 	$(PY) -m srnn_bench.reporting.table2 --runs $(RUNS)
 
-# Training-step benchmark (not a test): fused kernels vs the naive loop, 2 pinned threads;
-# writes results/bench.md. BENCH_ARGS="--mnist1d" adds the default experiment's epoch time.
+# Training-step benchmark (not a test): fused kernels vs the naive loop, an authors'-style loop and the peer
+# libraries installed (pip install -e ".[peers]"), 2 pinned threads; writes results/bench.md. BENCH_ARGS="--mnist1d" adds the default experiment's epoch time.
 bench: $(STAMP)
 	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(PY) scripts/bench.py --threads 2 $(BENCH_ARGS)
 

@@ -1,13 +1,16 @@
-"""Training-step benchmark on the SHD-sized workload: neuron.backend=fused vs the naive reference loop.
+"""Training-step benchmark on the SHD-sized workload: neuron.backend=fused vs the naive reference loop and peers.
 
 Workload (issue #6): 700 -> 128 recurrent ALIF -> 128 recurrent ALIF -> 20 leaky-integrator readout,
 T = 250, batch 64, ~1.5 % binary input density, float32, Multi-Gaussian surrogate, Adam, the SHD loss
-(sum of per-step softmaxes). One process, runs alternated (naive, fused, naive, ...), medians.
+(sum of per-step softmaxes). One process, runs alternated (naive, fused, peers, naive, ...), medians.
+Peers (scripts/bench_peers.py): a per-step loop in the style of the authors' SHD script, and snnTorch,
+Norse and SpikingJelly networks of the same sizes when installed (``pip install .[peers]``).
 
-    python scripts/bench.py [--threads 2] [--repeats 7] [--mnist1d] [--out results/bench.md]
+    python scripts/bench.py [--threads 2] [--repeats 7] [--peers all] [--mnist1d] [--out results/bench.md]
 
 Prints a table, writes it to ``--out`` with the machine description, and ends with the line
-``speedup_vs_naive=<x> memory_ratio_vs_naive=<y>`` (training step, time and peak memory).
+``speedup_vs_naive=<x> memory_ratio_vs_naive=<y>`` (training step, time and peak memory), preceded by
+``speedup_vs_best_peer=<z>`` (fastest training step among the peers that ran).
 Not a test: timings depend on the machine and its load.
 """
 
@@ -33,12 +36,21 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=250)
     ap.add_argument("--density", type=float, default=0.015)
+    ap.add_argument("--peers", default="all", help="comma-separated peers to time (authors, snntorch, norse, "
+                    "spikingjelly), 'all' or 'none'")  # fmt: skip
     ap.add_argument("--mnist1d", action="store_true", help="also time one epoch of the default experiment")
     ap.add_argument("--long", action="store_true", help="also measure memory at T = 784 and 1301 (S-MNIST, ECG)")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench.md"))
     args = ap.parse_args(argv)
     _pin_threads(args.threads)
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_peers
+
+    wanted = {"all": list(bench_peers.PEERS), "none": []}.get(args.peers, [p for p in args.peers.split(",") if p])
+    for p in wanted:
+        if p not in bench_peers.PEERS:
+            ap.error(f"--peers: unknown peer '{p}'; valid choices: {', '.join(bench_peers.PEERS)}, all, none")
 
     import copy
     import platform
@@ -76,7 +88,17 @@ def main(argv=None) -> int:
     models["fused"] = copy.deepcopy(models["naive"])
     for layer in [*models["fused"].layers, models["fused"].readout]:
         layer.cell.backend = "fused"
-    opts = {k: torch.optim.Adam(m.parameters(), lr=1e-3) for k, m in models.items()}
+    # peers: same sizes; the authors'-style loop also copies the naive model's weights (same numbers)
+    peer_models, peer_missing = {}, {}
+    for p in wanted:
+        reason = bench_peers.missing(p)
+        if reason is None:
+            torch.manual_seed(0)
+            peer_models[p] = bench_peers.build_peer(p, models["naive"])
+        else:
+            peer_missing[p] = reason
+    nets = {**models, **peer_models}
+    opts = {k: torch.optim.Adam(m.parameters(), lr=1e-3) for k, m in nets.items()}
     g = torch.Generator().manual_seed(1)
     x = (torch.rand(T, B, N_IN, generator=g) < args.density).float()
     y = torch.randint(0, C, (B,), generator=g)
@@ -85,7 +107,7 @@ def main(argv=None) -> int:
         return loss_and_correct("sum_softmax", out, y)[0]
 
     def train_step(name):
-        m, opt = models[name], opts[name]
+        m, opt = nets[name], opts[name]
         opt.zero_grad(set_to_none=True)
         torch.manual_seed(2)  # initial membranes
         loss = loss_of(m(x))
@@ -94,7 +116,7 @@ def main(argv=None) -> int:
         return loss
 
     def fwd_bwd(name):  # no optimiser step: weights stay equal for the memory runs
-        m = models[name]
+        m = nets[name]
         m.zero_grad(set_to_none=True)
         torch.manual_seed(2)
         loss_of(m(x)).backward()
@@ -102,7 +124,7 @@ def main(argv=None) -> int:
     def infer(name):
         with torch.no_grad():
             torch.manual_seed(2)
-            return models[name](x).output
+            return nets[name](x).output
 
     # same numbers: one forward/backward of each on identical weights
     fwd_bwd("naive"), fwd_bwd("fused")
@@ -112,6 +134,7 @@ def main(argv=None) -> int:
         if a.grad is not None
     )
     out_err = (infer("naive") - infer("fused")).abs().max().item()
+    authors_err = (infer("naive") - infer("authors")).abs().max().item() if "authors" in nets else None
     rate = None
     with torch.no_grad():
         torch.manual_seed(2)
@@ -126,6 +149,10 @@ def main(argv=None) -> int:
             "saved": saved_bytes(models[name], x, loss_of),
         }
         models[name].zero_grad(set_to_none=True)
+    for name, m in peer_models.items():
+        m.zero_grad(set_to_none=True)
+        mem[name] = {"peak": peak_bytes(lambda n=name: fwd_bwd(n))}
+        m.zero_grad(set_to_none=True)
 
     # matmul ceiling in this process: the input projection's shape and a square product
     def mm_gflops(m, k, n, reps=5):
@@ -138,15 +165,15 @@ def main(argv=None) -> int:
         return 2 * m * k * n / best / 1e9
 
     # timings, alternated
-    times = {f"{k}_{w}": [] for k in ("naive", "fused") for w in ("train", "infer")}
+    times = {f"{k}_{w}": [] for k in nets for w in ("train", "infer")}
     ceil = []
-    for name in ("naive", "fused"):
+    for name in nets:
         for _ in range(2):
             train_step(name)
             infer(name)
     for _ in range(args.repeats):
         ceil.append(max(mm_gflops(T * B, N_IN, H), mm_gflops(1024, 1024, 1024, 3)))
-        for name in ("naive", "fused"):
+        for name in nets:
             t = time.perf_counter()
             train_step(name)
             times[f"{name}_train"].append(time.perf_counter() - t)
@@ -233,9 +260,20 @@ def main(argv=None) -> int:
         "Contention: this machine's cores were shared with other jobs while this ran (see the load "
         "average above), so absolute times are noisy and inflated; the ratios come from runs alternated in "
         "one process and are the figures to quote.",
-        "",
-        "Peers: snnTorch and Norse are not installed here (optional extras), so no peer was timed in this run.",
     ]
+    peer_rows, best_peer, speedup_peer = bench_peers.table_lines(med, spread, mem, list(peer_models), peer_missing)
+    lines += [
+        "",
+        "## Peers and baselines (same workload, same loop, alternated)",
+        "",
+        *peer_rows,
+        "",
+        bench_peers.NOTES,
+    ]
+    if authors_err is not None:
+        lines.append(
+            f"The authors'-style loop's readout differs from the in-repo reference loop's by at most {authors_err:.2e}."
+        )
     if args.long:
         lines += ["", *_long_sequences(models, N_IN, C, args.density, peak_bytes, saved_bytes, mb)]
     if args.mnist1d:
@@ -248,6 +286,8 @@ def main(argv=None) -> int:
     from srnn_bench.utils.io import atomic_write_text
 
     atomic_write_text(out, text)
+    if best_peer is not None:
+        print(f"speedup_vs_best_peer={speedup_peer:.2f}")
     print(f"speedup_vs_naive={speedup:.2f} memory_ratio_vs_naive={mem_ratio:.3f}")
     return 0
 

@@ -12,6 +12,8 @@ Two measurements (scripts/bench.py reports both):
 
 from __future__ import annotations
 
+import gc
+
 import torch
 
 
@@ -55,4 +57,9 @@ def peak_bytes(step) -> int:
     for _, nbytes in events:
         live += nbytes
         peak = max(peak, live)
+    # the profiler's results sit in reference cycles: free them now. Without this, each call on the
+    # SHD-sized step (250 steps, batch 64) kept ~2-4 GB of process memory until a later collection,
+    # and a few calls in one process (scripts/bench.py with peers or --long) exhausted a 24 GB machine.
+    del prof, events
+    gc.collect()
     return int(peak)
