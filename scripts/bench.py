@@ -257,9 +257,14 @@ def main(argv=None) -> int:
         f"parameter gradient by at most {grad_err:.2e} (relative to its largest entry) between the two backends.",
         f"C++ extension build/load time in this run: {build_s:.1f} s (0 when cached).",
         "",
-        "Contention: this machine's cores were shared with other jobs while this ran (see the load "
-        "average above), so absolute times are noisy and inflated; the ratios come from runs alternated in "
-        "one process and are the figures to quote.",
+        (
+            f"Contention: the 1-minute load average ({load[0]:.2f}) exceeded this benchmark's own {args.threads} "
+            "threads, so other jobs shared the cores: absolute times are noisy and inflated"
+            if isinstance(load[0], float) and load[0] > args.threads + 0.5
+            else f"Load: the 1-minute load average ({load[0]}) was about this benchmark's own {args.threads} threads "
+            "(no other busy jobs seen)"
+        )
+        + "; the ratios come from runs alternated in one process and are the figures to compare across machines.",
     ]
     peer_rows, best_peer, speedup_peer = bench_peers.table_lines(med, spread, mem, list(peer_models), peer_missing)
     lines += [
