@@ -261,7 +261,7 @@ def main(argv=None) -> int:
             f"Contention: the 1-minute load average ({load[0]:.2f}) exceeded this benchmark's own {args.threads} "
             "threads, so other jobs shared the cores: absolute times are noisy and inflated"
             if isinstance(load[0], float) and load[0] > args.threads + 0.5
-            else f"Load: the 1-minute load average ({load[0]}) was about this benchmark's own {args.threads} threads "
+            else f"Load: the 1-minute load average ({load[0]:.2f}) was about this benchmark's own {args.threads} threads "
             "(no other busy jobs seen)"
         )
         + "; the ratios come from runs alternated in one process and are the figures to compare across machines.",
