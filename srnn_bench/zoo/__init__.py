@@ -1,0 +1,1 @@
+"""Published trained networks: read them safely, convert them to srnn_bench run directories, verify them."""
