@@ -16,15 +16,12 @@ import sys
 import traceback
 from pathlib import Path
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir()) if CONFIG_DIR.is_dir() else []
+from .resources import CONFIG_DIR, choices, compose, missing
+from .resources import groups as config_groups
+
+GROUPS = config_groups()
 
 log = logging.getLogger("srnn_bench")
-
-
-def choices(group: str) -> list[str]:
-    """The available options of a config group (file names under ``configs/<group>/``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
 def check_group_overrides(argv: list[str]) -> str | None:
@@ -52,7 +49,6 @@ def check_key_overrides(argv: list[str]) -> str | None:
     Composes the config with the group choices of ``argv`` (first value of a sweep) and looks each
     plain key up; ``+key=`` (add), ``~key`` (delete) and ``hydra.*`` are left to Hydra.
     """
-    from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
@@ -76,8 +72,7 @@ def check_key_overrides(argv: list[str]) -> str | None:
     if not keys:
         return None
     try:
-        with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-            cfg = compose(config_name="config", overrides=groups)
+        cfg = compose(groups)
     except Exception:  # noqa: BLE001 - let Hydra report composition problems itself
         return None
     for key in keys:
@@ -160,7 +155,7 @@ def _main() -> None:
 
 def entry() -> None:
     argv = sys.argv[1:]
-    err = check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv)
+    err = missing() or check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv)
     if err:
         print(f"srnn_bench: error: {err}", file=sys.stderr)
         sys.exit(2)

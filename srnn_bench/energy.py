@@ -35,22 +35,17 @@ from .metrics.cost import (
     rnn_architecture,
     srnn_architecture,
 )
-
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+from .resources import compose as compose_config
 
 
 def compose(overrides: list[str]):
     """The project config with ``overrides``, composed like the command line (no Hydra runtime)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
     from .__main__ import check_group_overrides
 
     err = check_group_overrides(overrides)
     if err:
         raise ValueError(err)
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        return hydra_compose(config_name="config", overrides=list(overrides))
+    return compose_config(overrides)
 
 
 def _shape_from_checkpoint(run_dir: Path) -> tuple[int | None, int | None]:

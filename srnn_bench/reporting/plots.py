@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+from ..resources import CONFIG_DIR
 
 
 def _plt():
