@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .resources import CONFIG_DIR, choices, compose, missing
 from .resources import groups as config_groups
+from .utils import layout
 
 GROUPS = config_groups()
 
@@ -95,10 +96,10 @@ def check_resume(argv: list[str]) -> str | None:
     if not resume or resume[-1] in ("", "null"):
         return None
     run_dir = Path(resume[-1]).expanduser()
-    if not (run_dir / "config.yaml").is_file():
-        return f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote"
-    if not any((run_dir / "checkpoints" / n).exists() for n in ("last.pt", "next.pt", "prev.pt")):
-        return f"resume={run_dir}: no checkpoint in {run_dir / 'checkpoints'}; nothing to resume (start a new run)"
+    if not (run_dir / layout.CONFIG).is_file():
+        return f"resume={run_dir}: no {layout.CONFIG} there (not a run directory); give the directory a run wrote"
+    if not layout.has_checkpoint(run_dir):
+        return f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume (start a new run)"
     return None
 
 
@@ -107,7 +108,7 @@ def resume_overrides(argv: list[str]) -> list[str]:
     resume = [a.split("=", 1)[1] for a in argv if a.startswith("resume=")]
     if not resume or not resume[-1] or resume[-1] == "null" or any(a.startswith("hydra.run.dir=") for a in argv):
         return []
-    return [f"hydra.run.dir={resume[-1]}", "hydra.output_subdir=.hydra_resume"]
+    return [f"hydra.run.dir={resume[-1]}", f"hydra.output_subdir={layout.HYDRA_RESUME}"]
 
 
 def _main() -> None:
@@ -142,7 +143,7 @@ def _main() -> None:
             except Exception:  # noqa: BLE001 - e.g. resume=DIR that is not a path
                 run_dir = Path(hc.runtime.output_dir)
             run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(run_dir / "error.txt", msg + "\n\n" + traceback.format_exc())
+            atomic_write_text(run_dir / layout.ERROR, msg + "\n\n" + traceback.format_exc())
             log.error("error: %s", msg)
             if multirun:
                 return float("nan")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from ..utils import layout
 from ..utils.io import atomic_write_text, git_info
 from ..utils.runs import iter_run_dirs
 
@@ -139,7 +140,7 @@ def smoke_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str, extra: list[
         return True
     except Exception as e:  # noqa: BLE001 — recorded, reported in the table, never silently dropped
         run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / "error.txt", f"{type(e).__name__}: {e}".splitlines()[0] + "\n\n" + traceback.format_exc())
+        atomic_write_text(run_dir / layout.ERROR, f"{type(e).__name__}: {e}".splitlines()[0] + "\n\n" + traceback.format_exc())
         print(f"[{cell.name} smoke] FAILED: {type(e).__name__}: {e}", flush=True)
         return False
 
