@@ -507,7 +507,7 @@ class Trainer:
             self.history.append(metrics)
             self.logger.log(metrics, step=epoch + 1)
             self._print_summary(metrics)
-            select = metrics.get("val_acc", metrics["test_acc"]) if self.data.val is not None else None
+            select = metrics["val_acc"] if self.data.val is not None else None  # never the test split
             if select is not None and select >= self.best.get("val_acc", -1.0):
                 self.best = {"epoch": epoch + 1, "val_acc": select, "test_acc": metrics["test_acc"]}
                 self.save(epoch + 1, layout.BEST)
