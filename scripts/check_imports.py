@@ -20,6 +20,7 @@ import argparse
 import ast
 import importlib
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,9 @@ def _packages(mods: dict[str, Path]) -> set[str]:
     return pkgs | {m.rsplit(".", 1)[0] for m in mods if "." in m}
 
 
-def imports(name: str, path: Path, mods: dict[str, Path], pkgs: set[str], package: str = PACKAGE) -> list[tuple[str, int, bool]]:
+def imports(
+    name: str, path: Path, mods: dict[str, Path], pkgs: set[str], package: str = PACKAGE
+) -> list[tuple[str, int, bool]]:
     """``(imported module, line, deferred)`` for every package-internal import in ``path``."""
     tree = ast.parse(path.read_text(), filename=str(path))
     here = name if name in pkgs and path.name == "__init__.py" else name.rpartition(".")[0]
@@ -93,7 +96,10 @@ def graph(root: Path = ROOT, package: str = PACKAGE) -> dict[str, dict[str, list
 
 def collapse(g: dict[str, dict[str, list]]) -> dict[str, dict[str, list]]:
     """The graph between sub-packages (``srnn_bench.kernels.scan`` counts as ``srnn_bench.kernels``)."""
-    top = lambda m: ".".join(m.split(".")[:2])  # noqa: E731
+
+    def top(m: str) -> str:
+        return ".".join(m.split(".")[:2])
+
     out: dict[str, dict[str, list]] = {}
     for a, deps in g.items():
         out.setdefault(top(a), {})
@@ -184,19 +190,21 @@ def main(argv: list[str] | None = None) -> int:
         for comp in found:
             path = closed_path(pg, comp)
             print(f"sub-package cycle: {' -> '.join(path)}")
-            for a, b in zip(path, path[1:]):
+            for a, b in pairwise(path):
                 print("\n".join(f"  {what}   (line {line}{', deferred' if d else ''})" for what, line, d in pg[a][b]))
         print(f"{len(pg)} sub-packages, {len(found)} cycle(s), {len(failures)} failed import(s)")
         return 1 if found or failures else 0
     if args.graph:
         for m in sorted(g):
-            deps = ", ".join(f"{t}{'' if any(not d for _, d in ls) else ' (deferred)'}" for t, ls in sorted(g[m].items()))
+            deps = ", ".join(
+                f"{t}{'' if any(not d for _, d in ls) else ' (deferred)'}" for t, ls in sorted(g[m].items())
+            )
             print(f"{m} -> {deps or '-'}")
     found = cycles(g)
     for comp in found:
         path = closed_path(g, comp)
         steps = []
-        for a, b in zip(path, path[1:]):
+        for a, b in pairwise(path):
             line, deferred = g[a][b][0]
             steps.append(f"  {a} -> {b}   ({g_file(a)}:{line}{', deferred' if deferred else ''})")
         print(f"import cycle among {len(comp)} module(s): {', '.join(comp)}\n" + "\n".join(steps))
@@ -205,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in skipped:
         print(f"skipped: {line}")
     n_edges = sum(len(v) for v in g.values())
-    print(f"{len(g)} modules, {n_edges} internal imports, {len(found)} cycle(s), {len(failures)} failed import(s), "
-          f"{len(skipped)} skipped")
+    print(
+        f"{len(g)} modules, {n_edges} internal imports, {len(found)} cycle(s), {len(failures)} failed import(s), "
+        f"{len(skipped)} skipped"
+    )
     return 1 if found or failures else 0
 
 

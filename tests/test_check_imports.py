@@ -6,18 +6,21 @@ import sys
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import check_imports  # noqa: E402
+import check_imports
 
 
 def test_package_imports_without_cycles():
-    proc = subprocess.run([sys.executable, "scripts/check_imports.py"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    cmd = [sys.executable, "scripts/check_imports.py"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " 0 cycle(s), 0 failed import(s)" in proc.stdout
 
 
 def test_state_lives_below_kernels_and_layers():
     g = check_imports.graph()
-    assert "srnn_bench.state" in g["srnn_bench.kernels.dispatch"] and "srnn_bench.state" in g["srnn_bench.models.layers"]
+    assert (
+        "srnn_bench.state" in g["srnn_bench.kernels.dispatch"] and "srnn_bench.state" in g["srnn_bench.models.layers"]
+    )
     assert "srnn_bench.models.layers" not in g["srnn_bench.kernels.dispatch"]
     assert not g["srnn_bench.state"]  # imports nothing of the package
 

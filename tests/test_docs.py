@@ -9,7 +9,7 @@ from conftest import ROOT
 from srnn_bench.utils import layout
 
 README = (ROOT / "README.md").read_text()
-HEADINGS = [h.strip() for h in re.findall(r"^#{1,4} (.+)$", README, flags=re.M)]
+HEADINGS = [h.strip() for h in re.findall(r"^#{1,4} (.+)$", README, flags=re.MULTILINE)]
 POINTER = re.compile(r'README[,:]? *"([^"]+)"|README, ([A-Z][A-Za-z ]+)\)')
 
 
@@ -32,7 +32,9 @@ def test_pointers_were_found():
 
 @pytest.mark.parametrize("where, section", POINTERS, ids=[w for w, _ in POINTERS])
 def test_readme_section_exists(where, section):
-    assert any(h.startswith(section) for h in HEADINGS), f"{where} points to README section {section!r}: no such heading"
+    assert any(h.startswith(section) for h in HEADINGS), (
+        f"{where} points to README section {section!r}: no such heading"
+    )
 
 
 def test_readme_run_directory_table_lists_the_layout():

@@ -22,7 +22,7 @@ IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
 def run(cmd, **kw):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False, **kw)
     assert proc.returncode == 0, f"{' '.join(map(str, cmd))}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc
 
@@ -51,7 +51,9 @@ def test_wheel_holds_every_module_and_config(wheel):
     modules = {p.relative_to(ROOT).as_posix() for p in package.rglob("*") if p.suffix in (".py", ".cpp")}
     modules = {m for m in modules if "__pycache__" not in m}
     missing = sorted(modules - names)
-    assert not missing, f"not in the wheel: {missing}; add their package to [tool.setuptools] packages in pyproject.toml"
+    assert not missing, (
+        f"not in the wheel: {missing}; add their package to [tool.setuptools] packages in pyproject.toml"
+    )
     configs = {f"srnn_bench/configs/{p.relative_to(CONFIG_DIR).as_posix()}" for p in CONFIG_DIR.rglob("*.yaml")}
     assert len(configs) > 50 and "srnn_bench/configs/config.yaml" in configs
     assert not sorted(configs - names), sorted(configs - names)
@@ -81,8 +83,8 @@ def outside_env(tmp: Path) -> dict:
 def test_installed_package_runs_outside_the_checkout(venv, tmp_path):
     py, cli = venv / "bin" / "python", venv / "bin" / "srnn-bench"
     env, cwd = outside_env(tmp_path), tmp_path  # not the checkout, no PYTHONPATH
-    where = run([str(py), "-c", "import srnn_bench, srnn_bench.resources as r; print(srnn_bench.__file__); "
-                 "print(r.CONFIG_DIR); print(r.missing())"], cwd=cwd, env=env).stdout.split("\n")  # fmt: skip
+    probe = "import srnn_bench, srnn_bench.resources as r; print(srnn_bench.__file__); print(r.CONFIG_DIR); print(r.missing())"
+    where = run([str(py), "-c", probe], cwd=cwd, env=env).stdout.split("\n")
     assert Path(where[0]).is_relative_to(venv) and Path(where[1]) == Path(where[0]).parent / "configs", where
     assert where[2] == "None"
 
@@ -91,7 +93,9 @@ def test_installed_package_runs_outside_the_checkout(venv, tmp_path):
                env={**outside_env(tmp_path), "PYTHONPATH": str(ROOT)}).stdout  # fmt: skip
     assert "experiment_name: mnist1d_alif" in job and job == here  # the same composed config as the checkout's
 
-    bad = subprocess.run([str(cli), "neuron=alfi"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [str(cli), "neuron=alfi"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert bad.returncode == 2 and bad.stderr.strip().startswith("srnn_bench: error: unknown neuron 'alfi'")
 
     run_dir = tmp_path / "run"

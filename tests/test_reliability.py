@@ -210,7 +210,8 @@ def test_run_directories_are_unique(tmp_path):
         if run_a.name[:19] == run_b.name[:19]:
             break
     assert run_a.parent == run_b.parent == tmp_path / "runs" / "mnist1d_alif"
-    assert run_a.name[:19] == run_b.name[:19] and re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_7_[0-9a-f]{6}", run_a.name)
+    assert run_a.name[:19] == run_b.name[:19]  # the same second, the same seed ...
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_7_[0-9a-f]{6}", run_a.name)
     assert run_a != run_b and sweep_a != sweep_b and sweep_a.parent == tmp_path / "multirun" / "mnist1d_alif"
     assert Path(a.hydra.run.dir) == run_a and Path(OmegaConf.select(a, "hydra.sweep.dir")) == sweep_a
 

@@ -68,7 +68,9 @@ class ConfusionMatrix:
     def save(self, run_dir: str | Path, prefix: str = "test") -> tuple[Path, Path]:
         """Write ``<prefix>_confusion.json`` and ``<prefix>_confusion.csv`` (atomically) into ``run_dir``."""
         run_dir = Path(run_dir)
-        p_json = atomic_write_text(layout.confusion(run_dir, prefix, "json"), json.dumps(self.to_dict(), indent=1) + "\n")
+        p_json = atomic_write_text(
+            layout.confusion(run_dir, prefix, "json"), json.dumps(self.to_dict(), indent=1) + "\n"
+        )
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["true\\pred", *range(self.n)])

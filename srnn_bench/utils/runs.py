@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import layout
 from .layout import MARKERS
+
 OK, FAILED, INCOMPLETE = "ok", "failed", "incomplete"
 
 
@@ -68,7 +69,10 @@ def read_run(run_dir: str | Path) -> RunRecord:
             first = f"{error_path} (empty)"
         return RunRecord(run_dir, FAILED, error=first, overrides=overrides)
     return RunRecord(
-        run_dir, INCOMPLETE, error=f"no {layout.METRICS} or {layout.ERROR}: still running or killed (resume={run_dir})", overrides=overrides
+        run_dir,
+        INCOMPLETE,
+        error=f"no {layout.METRICS} or {layout.ERROR}: still running or killed (resume={run_dir})",
+        overrides=overrides,
     )
 
 
