@@ -2,13 +2,13 @@
 
 The configs live at the repository's top level (``configs/``) and ship inside the wheel as the package
 ``srnn_bench.configs`` (``pyproject.toml``: ``package-dir`` maps it to ``configs/``, package-data
-``*.yaml``). :data:`CONFIG_DIR` is, in this order,
+``*.yaml``). :data:`CONFIG_DIR` is
 
 1. ``srnn_bench/configs`` inside the installed package (a wheel or ``pip install .``), found through
-   ``importlib.resources``;
-2. ``configs/`` beside the package in a source checkout (``PYTHONPATH=<checkout>``, ``pip install -e``):
-   the checkout's own copy, never another checkout's;
-3. ``srnn_bench.configs`` wherever the import system puts it (an editable install's path finder).
+   ``importlib.resources``; else
+2. ``configs/`` of the source checkout the package was imported from (:data:`CHECKOUT`:
+   ``PYTHONPATH=<checkout>`` or ``pip install -e``) -- that checkout's own copy, never the one an editable
+   install of another checkout maps ``srnn_bench.configs`` to.
 
 Everything that composes a config or lists a group's choices uses :data:`CONFIG_DIR` or
 :func:`compose`. Importing this module is cheap (no Hydra, no torch).
@@ -26,21 +26,25 @@ def _is_tree(path) -> bool:
     return path is not None and Path(path, ROOT_CONFIG).is_file()
 
 
-def _locate() -> Path | None:
+def _checkout() -> Path | None:
+    root = Path(__file__).resolve().parent.parent
     try:
-        installed = Path(str(resources.files("srnn_bench") / "configs"))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - a package without a file system location
-        installed = None
+        return root if 'name = "srnn-bench"' in (root / "pyproject.toml").read_text() else None
+    except OSError:  # an installed package: site-packages has no pyproject.toml of ours
+        return None
+
+
+CHECKOUT: Path | None = _checkout()
+"""The source checkout (repository root) the package runs from, or ``None`` for an installed package."""
+
+
+def _locate() -> Path | None:
+    installed = Path(str(resources.files("srnn_bench") / "configs"))
     if _is_tree(installed):
         return installed
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and _is_tree(checkout / "configs"):
-        return checkout / "configs"
-    try:
-        mapped = resources.files("srnn_bench.configs")
-    except ModuleNotFoundError:
-        return None
-    return Path(str(mapped)) if _is_tree(str(mapped)) else None
+    if CHECKOUT is not None and _is_tree(CHECKOUT / "configs"):
+        return CHECKOUT / "configs"
+    return None
 
 
 _FOUND = _locate()

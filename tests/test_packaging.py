@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import CONFIG_DIR, ROOT
 
+from srnn_bench.utils import layout
+
 pytest.importorskip("setuptools", reason="building the wheel offline (--no-build-isolation) needs setuptools")
 
 SOURCES = ("pyproject.toml", "README.md", "srnn_bench", "configs")  # what the wheel is built from
@@ -64,8 +66,14 @@ def test_wheel_holds_every_module_and_config(wheel):
 @pytest.fixture(scope="module")
 def venv(wheel, tmp_path_factory) -> Path:
     """A fresh venv with the wheel installed (no dependencies: they come from this interpreter's site-packages
-    through a .pth file, so torch is not downloaded)."""
-    env_dir = tmp_path_factory.mktemp("venv") / "venv"
+    through a .pth file, so torch is not downloaded). It sits inside an unrelated git repository, whose commit
+    a run must not take for srnn_bench's."""
+    repo = tmp_path_factory.mktemp("repo")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    if shutil.which("git"):
+        run([*git, "init", "-q"])
+        run([*git, "commit", "-q", "--allow-empty", "-m", "unrelated"])
+    env_dir = repo / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)])
     py = env_dir / "bin" / "python"
     site = Path(run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip())
@@ -102,6 +110,19 @@ def test_installed_package_runs_outside_the_checkout(venv, tmp_path):
     run([str(cli), "trainer.epochs=1", "dataset.limit_train=64", "dataset.limit_test=64", "model.hidden=[16]",
          "neuron.backend=reference", "trainer.progress=false", "trainer.num_threads=1", "trainer.device=cpu",
          f"hydra.run.dir={run_dir}"], cwd=cwd, env=env)  # fmt: skip
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / layout.METRICS).read_text())
     assert metrics["epochs"] == 1 and 0.0 <= metrics["test_acc"] <= 1.0 and metrics["dataset"] == "mnist1d"
-    assert (run_dir / "checkpoints" / "last.pt").is_file() and (tmp_path / "data").is_dir()
+    assert layout.checkpoint(run_dir, layout.LAST).is_file() and (tmp_path / "data").is_dir()
+    env_json = json.loads((run_dir / layout.ENV).read_text())
+    assert env_json["git"] == {"commit": None, "dirty": None}  # not the commit of the repository around the venv
+    assert env_json["packages"]["srnn-bench"] == "0.1.0"
+
+
+def test_checkout_finds_its_own_configs():
+    """From a checkout (PYTHONPATH or editable), the configs are this checkout's, whatever an editable
+    install of another checkout maps ``srnn_bench.configs`` to."""
+    from srnn_bench import resources
+
+    assert resources.CHECKOUT == ROOT and resources.CONFIG_DIR == ROOT / "configs" == CONFIG_DIR
+    assert resources.missing() is None and "experiment" in resources.groups()
+    assert resources.choices("neuron") == sorted(p.stem for p in (ROOT / "configs" / "neuron").glob("*.yaml"))
