@@ -47,14 +47,23 @@ def wheel(tmp_path_factory) -> Path:
     return whl
 
 
+def package_files() -> set[str]:
+    """Every file of srnn_bench/ that git does not ignore (modules and data), relative to the checkout."""
+    cmd = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "srnn_bench"]
+    listed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout.split()
+    if not listed:  # not a git checkout
+        listed = [
+            p.relative_to(ROOT).as_posix() for p in (ROOT / "srnn_bench").rglob("*") if p.suffix in (".py", ".cpp")
+        ]
+    return {f for f in listed if (ROOT / f).is_file() and "__pycache__" not in f}
+
+
 def test_wheel_holds_every_module_and_config(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    package = ROOT / "srnn_bench"
-    modules = {p.relative_to(ROOT).as_posix() for p in package.rglob("*") if p.suffix in (".py", ".cpp")}
-    modules = {m for m in modules if "__pycache__" not in m}
-    missing = sorted(modules - names)
+    missing = sorted(package_files() - names)
     assert not missing, (
-        f"not in the wheel: {missing}; add their package to [tool.setuptools] packages in pyproject.toml"
+        f"not in the wheel: {missing}; add their package to [tool.setuptools] packages (a data file: to "
+        "[tool.setuptools.package-data]) in pyproject.toml"
     )
     configs = {f"srnn_bench/configs/{p.relative_to(CONFIG_DIR).as_posix()}" for p in CONFIG_DIR.rglob("*.yaml")}
     assert len(configs) > 50 and "srnn_bench/configs/config.yaml" in configs
