@@ -1,5 +1,7 @@
 # srnn_bench — `make test` and `make run` install what they need on a fresh clone.
-PYTHON ?= python3.11
+# the interpreter of a new .venv: PYTHON=... or the first candidate that meets requires-python (pyproject.toml)
+PYTHON_CANDIDATES ?= python3 python3.13 python3.12 python3.11 python3.10 python
+MIN_PYTHON := $(shell sed -n 's/^requires-python *= *">= *\([0-9.]*\)".*/\1/p' pyproject.toml)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
@@ -14,7 +16,12 @@ help:
 	@echo "make reproduce-table1 [SMOKE=1] [SEEDS='0 1 2'] | reproduce-table2 [RUNS=outputs] | reproduce-src-table2 | reproduce-ponghiran-table1"
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { \
+	  py=$$(for p in $(or $(PYTHON),$(PYTHON_CANDIDATES)); do \
+	    $$p -c 'import sys; sys.exit(sys.version_info[:2] < tuple(map(int, "$(MIN_PYTHON)".split("."))))' \
+	      2>/dev/null && { echo $$p; break; }; done); \
+	  test -n "$$py" || { echo "make: no Python >= $(MIN_PYTHON) found (tried $(or $(PYTHON),$(PYTHON_CANDIDATES))); install one or give PYTHON=/path/to/python" >&2; exit 2; }; \
+	  echo "creating $(VENV) with $$py ($$($$py -V 2>&1))"; $$py -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==$(TORCH_VERSION)"
 	$(PY) -m pip install -q -e ".[test]"

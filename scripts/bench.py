@@ -69,10 +69,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     T, B, N_IN, H, C = args.steps, args.batch, 700, 128, 20
     # the SHD cell's own neuron and model settings (Table S1 time constants), composed like the CLI does
-    from hydra import compose, initialize_config_dir
+    from srnn_bench.resources import compose
 
-    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
-        shd = compose(config_name="config", overrides=["experiment=shd_alif"])
+    shd = compose(["experiment=shd_alif"])
     neuron = OmegaConf.to_container(shd.neuron, resolve=True)
     mcfg = OmegaConf.to_container(shd.model, resolve=True)
     mcfg["hidden"], mcfg["recurrent"] = [H, H], True
@@ -380,23 +379,20 @@ def _mnist1d_epoch(time) -> list[str]:
     """Wall time of one epoch of the default experiment (MNIST-1D, ALIF SRNN), both backends, alternated."""
     import tempfile
 
-    from hydra import compose, initialize_config_dir
-
+    from srnn_bench.resources import compose
     from srnn_bench.run import run
 
     res = {"reference": [], "fused": []}
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(2):
             for backend in ("reference", "fused"):
-                with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
-                    cfg = compose(
-                        "config",
-                        overrides=[
-                            f"neuron.backend={backend}", "trainer.epochs=1", "trainer.progress=false",
-                            "trainer.device=cpu", f"paths.output_dir={tmp}/o", f"paths.run_dir={tmp}/r{rep}{backend}",
-                            f"paths.data_dir={tmp}/data",
-                        ],
-                    )  # fmt: skip
+                cfg = compose(
+                    [
+                        f"neuron.backend={backend}", "trainer.epochs=1", "trainer.progress=false",
+                        "trainer.device=cpu", f"paths.output_dir={tmp}/o", f"paths.run_dir={tmp}/r{rep}{backend}",
+                        f"paths.data_dir={tmp}/data",
+                    ]
+                )  # fmt: skip
                 t = time.perf_counter()
                 run(cfg)
                 res[backend].append(time.perf_counter() - t)

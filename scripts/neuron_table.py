@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from srnn_bench.neurons import CELLS
+from srnn_bench.utils import layout
+from srnn_bench.utils.io import atomic_write_text
 
 
 def run_all(args) -> None:
@@ -42,19 +44,20 @@ def run_all(args) -> None:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "error.txt").write_text(proc.stderr[-5000:])
-            print(f"  {neuron} failed (see {run_dir / 'error.txt'})", flush=True)
+            atomic_write_text(run_dir / layout.ERROR, proc.stderr[-5000:])
+            print(f"  {neuron} failed (see {run_dir / layout.ERROR})", flush=True)
 
 
 def _row(run_dir: Path) -> dict:
-    if not (run_dir / "metrics.json").is_file():
-        err = (run_dir / "error.txt").read_text().strip().splitlines()[-1:] if (run_dir / "error.txt").is_file() else []
-        return {"neuron": run_dir.name, "error": err[0] if err else "no metrics.json"}
-    m = json.loads((run_dir / "metrics.json").read_text())
-    epochs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    if not (run_dir / layout.METRICS).is_file():
+        error = run_dir / layout.ERROR
+        err = error.read_text().strip().splitlines()[-1:] if error.is_file() else []
+        return {"neuron": run_dir.name, "error": err[0] if err else f"no {layout.METRICS}"}
+    m = json.loads((run_dir / layout.METRICS).read_text())
+    epochs = [json.loads(line) for line in (run_dir / layout.HISTORY).read_text().splitlines() if line.strip()]
     train_s = sum(e.get("train_time_s", 0.0) for e in epochs)
-    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-    env_file = run_dir / "env.json"
+    cfg = yaml.safe_load((run_dir / layout.CONFIG).read_text())
+    env_file = run_dir / layout.ENV
     env = json.loads(env_file.read_text()) if env_file.is_file() else {}
     return {"neuron": m.get("neuron", run_dir.name), "metrics": m, "train_s": train_s, "cfg": cfg, "env": env}
 

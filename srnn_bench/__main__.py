@@ -16,15 +16,13 @@ import sys
 import traceback
 from pathlib import Path
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir()) if CONFIG_DIR.is_dir() else []
+from .resources import CONFIG_DIR, choices, compose, missing
+from .resources import groups as config_groups
+from .utils import layout
+
+GROUPS = config_groups()
 
 log = logging.getLogger("srnn_bench")
-
-
-def choices(group: str) -> list[str]:
-    """The available options of a config group (file names under ``configs/<group>/``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
 def check_group_overrides(argv: list[str]) -> str | None:
@@ -52,7 +50,6 @@ def check_key_overrides(argv: list[str]) -> str | None:
     Composes the config with the group choices of ``argv`` (first value of a sweep) and looks each
     plain key up; ``+key=`` (add), ``~key`` (delete) and ``hydra.*`` are left to Hydra.
     """
-    from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
@@ -76,8 +73,7 @@ def check_key_overrides(argv: list[str]) -> str | None:
     if not keys:
         return None
     try:
-        with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-            cfg = compose(config_name="config", overrides=groups)
+        cfg = compose(groups)
     except Exception:  # noqa: BLE001 - let Hydra report composition problems itself
         return None
     for key in keys:
@@ -100,10 +96,10 @@ def check_resume(argv: list[str]) -> str | None:
     if not resume or resume[-1] in ("", "null"):
         return None
     run_dir = Path(resume[-1]).expanduser()
-    if not (run_dir / "config.yaml").is_file():
-        return f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote"
-    if not any((run_dir / "checkpoints" / n).exists() for n in ("last.pt", "next.pt", "prev.pt")):
-        return f"resume={run_dir}: no checkpoint in {run_dir / 'checkpoints'}; nothing to resume (start a new run)"
+    if not (run_dir / layout.CONFIG).is_file():
+        return f"resume={run_dir}: no {layout.CONFIG} there (not a run directory); give the directory a run wrote"
+    if not layout.has_checkpoint(run_dir):
+        return f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume (start a new run)"
     return None
 
 
@@ -112,7 +108,7 @@ def resume_overrides(argv: list[str]) -> list[str]:
     resume = [a.split("=", 1)[1] for a in argv if a.startswith("resume=")]
     if not resume or not resume[-1] or resume[-1] == "null" or any(a.startswith("hydra.run.dir=") for a in argv):
         return []
-    return [f"hydra.run.dir={resume[-1]}", "hydra.output_subdir=.hydra_resume"]
+    return [f"hydra.run.dir={resume[-1]}", f"hydra.output_subdir={layout.HYDRA_RESUME}"]
 
 
 def _main() -> None:
@@ -147,7 +143,7 @@ def _main() -> None:
             except Exception:  # noqa: BLE001 - e.g. resume=DIR that is not a path
                 run_dir = Path(hc.runtime.output_dir)
             run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(run_dir / "error.txt", msg + "\n\n" + traceback.format_exc())
+            atomic_write_text(run_dir / layout.ERROR, msg + "\n\n" + traceback.format_exc())
             log.error("error: %s", msg)
             if multirun:
                 return float("nan")
@@ -160,7 +156,7 @@ def _main() -> None:
 
 def entry() -> None:
     argv = sys.argv[1:]
-    err = check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv)
+    err = missing() or check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv)
     if err:
         print(f"srnn_bench: error: {err}", file=sys.stderr)
         sys.exit(2)

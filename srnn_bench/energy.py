@@ -35,28 +35,24 @@ from .metrics.cost import (
     rnn_architecture,
     srnn_architecture,
 )
-
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+from .resources import compose as compose_config
+from .utils import layout
 
 
 def compose(overrides: list[str]):
     """The project config with ``overrides``, composed like the command line (no Hydra runtime)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
     from .__main__ import check_group_overrides
 
     err = check_group_overrides(overrides)
     if err:
         raise ValueError(err)
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        return hydra_compose(config_name="config", overrides=list(overrides))
+    return compose_config(overrides)
 
 
 def _shape_from_checkpoint(run_dir: Path) -> tuple[int | None, int | None]:
     """(n_in, n_classes) from the first input and the readout weight of a run's checkpoint."""
-    for name in ("best.pt", "last.pt", "init.pt"):
-        path = run_dir / "checkpoints" / name
+    for name in (layout.BEST, layout.LAST, layout.INIT):
+        path = layout.checkpoint(run_dir, name)
         if path.is_file():
             import torch
 
@@ -175,11 +171,11 @@ def run(args) -> dict:
         if args.run_dir is not None:
             from omegaconf import OmegaConf
 
-            cfg_path = args.run_dir / "config.yaml"
+            cfg_path = args.run_dir / layout.CONFIG
             if not cfg_path.is_file():
                 raise FileNotFoundError(f"{cfg_path} not found: --run-dir must be a run directory of srnn_bench")
             cfg = OmegaConf.merge(OmegaConf.load(cfg_path), OmegaConf.from_dotlist(args.overrides))
-            mpath = args.run_dir / "metrics.json"
+            mpath = args.run_dir / layout.METRICS
             if mpath.is_file():
                 measured = json.loads(mpath.read_text())
             ck_in, ck_classes = _shape_from_checkpoint(args.run_dir)
@@ -220,7 +216,7 @@ def run(args) -> dict:
     if params is not None:
         out["n_params"] = params
     if measured:
-        out["rates_from"] = str(args.run_dir / "metrics.json")
+        out["rates_from"] = str(args.run_dir / layout.METRICS)
     return out
 
 

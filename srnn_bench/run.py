@@ -1,16 +1,9 @@
 """``run(cfg)``: build everything from a composed config, train, and write the run directory.
 
-Run directory contents (Hydra's output dir, or ``paths.run_dir``):
-
-    config.yaml        the resolved config
-    env.json           git commit (+ dirty flag), package versions, platform, device
-    metrics.jsonl      one line per epoch
-    metrics.json       the final summary (see README, "What a run writes"); written last: its presence
-                       means the run finished
-    error.txt          instead of metrics.json when the run failed (written by ``__main__``); a later
-                       session of the same run renames it error.previous.txt
-    checkpoints/       last.pt (every epoch, and mid-epoch if configured), prev.pt (the one before),
-                       best.pt (best validation accuracy)
+The run directory (Hydra's output dir, or ``paths.run_dir``) gets ``config.yaml``, ``env.json``,
+``metrics.jsonl`` (by the trainer), ``metrics.json`` (last: the run finished) and ``checkpoints/``
+(``last.pt``, ``prev.pt``, ``best.pt``, ``init.pt``); every name and what the file holds is in
+:mod:`srnn_bench.utils.layout`, the table for users in README, "Using it".
 
 Re-running in a directory that holds a checkpoint continues from it (``hydra.run.dir=DIR`` with the
 same command, or ``resume=DIR`` with the saved config); see README, "Reliability".
@@ -34,6 +27,7 @@ from .training import Trainer, TrainerConfig
 from .training.loggers import build_logger
 from .training.optim import build_optimizer, build_scheduler
 from .training.trainer import resolve_device, seed_everything
+from .utils import layout
 from .utils.io import atomic_write_text, environment, git_info, write_json
 
 log = logging.getLogger(__name__)
@@ -69,12 +63,12 @@ def run(cfg: DictConfig) -> dict:
     run_dir = run_dir_of(cfg)
     check_same_run(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    stale = run_dir / "error.txt"
+    stale = run_dir / layout.ERROR
     if stale.exists():  # a failed earlier session of this run: keep it, but not as this run's status
-        stale.replace(run_dir / "error.previous.txt")
+        stale.replace(run_dir / layout.PREVIOUS_ERROR)
     container = OmegaConf.to_container(cfg, resolve=True)
-    atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-    write_json(run_dir / "env.json", {"git": git_info(), **environment()})
+    atomic_write_text(run_dir / layout.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+    write_json(run_dir / layout.ENV, {"git": git_info(), **environment()})
 
     seed_everything(int(tr.seed))
     data = build_data(cfg.dataset, cfg.paths.data_dir)
@@ -152,14 +146,14 @@ def run(cfg: DictConfig) -> dict:
         "wall_time_s": final.get("wall_time_s", time.perf_counter() - t0),
         "run_dir": str(run_dir),
     }
-    write_json(run_dir / "metrics.json", summary)
+    write_json(run_dir / layout.METRICS, summary)
     log.info(
         "done: test_acc %.4f (best val epoch %s), firing rate %.4f, %.1f s -> %s",
         summary.get("test_acc", float("nan")),
         summary["best_epoch"],
         summary.get("firing_rate", float("nan")),
         summary["wall_time_s"],
-        run_dir / "metrics.json",
+        run_dir / layout.METRICS,
     )
     return summary
 
@@ -189,15 +183,11 @@ def config_differences(old: dict, new: dict, ignore=()) -> list[str]:
     ]
 
 
-def _has_checkpoint(run_dir: Path) -> bool:
-    return any((run_dir / "checkpoints" / n).exists() for n in ("last.pt", "next.pt", "prev.pt"))
-
-
 def check_same_run(cfg: DictConfig, run_dir: Path) -> None:
     """A directory holding a checkpoint is only continued with the config that wrote it (runtime keys
     and ``trainer.epochs`` aside): a different config must not mix its results into it."""
-    saved = run_dir / "config.yaml"
-    if not (saved.exists() and _has_checkpoint(run_dir)):
+    saved = run_dir / layout.CONFIG
+    if not (saved.exists() and layout.has_checkpoint(run_dir)):
         return
     old = OmegaConf.to_container(OmegaConf.load(saved), resolve=False)
     new = OmegaConf.to_container(cfg, resolve=True)
@@ -229,11 +219,11 @@ def resumed_config(cfg: DictConfig) -> DictConfig:
     """``resume=DIR``: the config saved in ``DIR/config.yaml``, with this session's runtime settings
     (device, threads, progress bar, paths) and, when given explicitly, a new ``trainer.epochs``."""
     run_dir = Path(str(cfg.resume)).expanduser()
-    saved = run_dir / "config.yaml"
+    saved = run_dir / layout.CONFIG
     if not saved.is_file():
         raise ValueError(f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote")
-    if not _has_checkpoint(run_dir):
-        raise ValueError(f"resume={run_dir}: no checkpoint in {run_dir / 'checkpoints'}; nothing to resume")
+    if not layout.has_checkpoint(run_dir):
+        raise ValueError(f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume")
     old = OmegaConf.load(saved)
     explicit = {o.split("=", 1)[0].lstrip("+~") for o in _explicit_overrides() if "=" in o}
     new = OmegaConf.to_container(cfg, resolve=True)

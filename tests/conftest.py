@@ -16,17 +16,9 @@ import torch
 
 torch.set_num_threads(1)
 
+from srnn_bench.resources import CONFIG_DIR, compose  # noqa: F401 - re-exported for the tests
+
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = ROOT / "configs"
-
-
-def compose(overrides: list[str] | None = None, config_name: str = "config"):
-    """Compose the project config like the command line does (no Hydra runtime)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        return hydra_compose(config_name=config_name, overrides=list(overrides or []))
 
 
 @pytest.fixture

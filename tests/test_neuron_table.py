@@ -3,6 +3,7 @@
 import importlib.util
 import json
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -32,3 +33,24 @@ def test_table_from_run_directories(tmp_path):
     assert "| alif | 0.8125 | 0.8125 | 0.0625 | 3.5 | 123 |" in text
     assert "| lstm | 0.5000 |" in text and "| gru | failed: ValueError: boom |" in text
     assert "2 epochs" in text and (tmp_path / "table.md").read_text() == text
+
+
+def test_committed_table_regenerates_from_the_kept_run_files(tmp_path):
+    """results/neuron_table.md is rebuilt, byte for byte, from results/neuron_runs/ (config and metrics
+    files only: results/ holds no checkpoints)."""
+    import subprocess
+
+    mod = _load()
+    runs = ROOT / "results" / "neuron_runs"
+    names = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    assert names and all((runs / n / "metrics.json").is_file() for n in names)
+    text = mod.build_table(runs, tmp_path / "table.md", names)
+    assert text == (ROOT / "results" / "neuron_table.md").read_text()
+    try:
+        git = subprocess.run(["git", "ls-files", "results"], cwd=ROOT, capture_output=True, text=True, check=False)
+        tracked = git.stdout.split()
+    except OSError:
+        tracked = []
+    if not tracked:
+        pytest.skip("not a git checkout: cannot tell which files of results/ are committed")
+    assert not [f for f in tracked if f.endswith(".pt")]

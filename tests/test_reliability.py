@@ -191,19 +191,29 @@ def test_iter_run_dirs_statuses(tmp_path):
     assert "1 ok, 2 failed, 1 incomplete" in format_summary(s)
 
 
-def test_run_directories_are_unique():
+def test_run_directories_are_unique(tmp_path):
+    """Two runs composed in the same second with the same seed get different run and sweep directories
+    (``<date>_<time>_<seed>_<6 hex>``), each stable while its config lives."""
+    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    from srnn_bench.resources import CONFIG_DIR
     from srnn_bench.utils.runs import register_resolvers, run_uid
 
-    hydra_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "configs" / "hydra" / "default.yaml"), resolve=False)
-    assert "${run_uid:}" in hydra_cfg["run"]["dir"] and "${now:%Y-%m-%d_%H-%M-%S}" in hydra_cfg["run"]["dir"]
-    assert "${run_uid:}" in hydra_cfg["sweep"]["dir"]
     assert len({run_uid() for _ in range(200)}) == 200
     register_resolvers()
-    a = OmegaConf.create({"d": "x_${run_uid:}"})
-    b = OmegaConf.create({"d": "x_${run_uid:}"})
-    assert a.d == a.d and a.d != b.d  # stable within one config (one process), new for another
+    overrides = ["trainer.seed=7", f"paths.output_dir={tmp_path}"]
+    for _ in range(3):  # the two compositions must fall in the same second; retry across a second boundary
+        with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+            a, b = (compose(config_name="config", overrides=overrides, return_hydra_config=True) for _ in range(2))
+        (run_a, sweep_a), (run_b, sweep_b) = ((Path(c.hydra.run.dir), Path(c.hydra.sweep.dir)) for c in (a, b))
+        if run_a.name[:19] == run_b.name[:19]:
+            break
+    assert run_a.parent == run_b.parent == tmp_path / "runs" / "mnist1d_alif"
+    assert run_a.name[:19] == run_b.name[:19]  # the same second, the same seed ...
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_7_[0-9a-f]{6}", run_a.name)
+    assert run_a != run_b and sweep_a != sweep_b and sweep_a.parent == tmp_path / "multirun" / "mnist1d_alif"
+    assert Path(a.hydra.run.dir) == run_a and Path(OmegaConf.select(a, "hydra.sweep.dir")) == sweep_a
 
 
 @pytest.mark.parametrize("launcher", [[], pytest.param(["hydra/launcher=parallel"], marks=pytest.mark.slow)],

@@ -25,7 +25,7 @@ from srnn_bench.config_validation import validate_config
 from srnn_bench.data import IGNORE_INDEX
 from srnn_bench.kernels import _build
 from srnn_bench.models import ModelOutput, build_model
-from srnn_bench.models.layers import detach_state
+from srnn_bench.state import detach_state
 from srnn_bench.surrogates import build_surrogate
 from srnn_bench.training import tbptt
 from srnn_bench.training.losses import loss_and_correct

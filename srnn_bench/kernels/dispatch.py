@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import torch
 
-from ..models.layers import LayerState
 from ..neurons.alif import ALIFCell, ALIFState
 from ..neurons.integrator import IntegratorCell, LIState
+from ..state import LayerState
 
 _warned: set[str] = set()
 

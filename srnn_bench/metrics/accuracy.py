@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from ..utils import layout
 from ..utils.io import atomic_write_text
 
 IGNORE_INDEX = -100  # = srnn_bench.data.IGNORE_INDEX (unlabelled step)
@@ -67,11 +68,13 @@ class ConfusionMatrix:
     def save(self, run_dir: str | Path, prefix: str = "test") -> tuple[Path, Path]:
         """Write ``<prefix>_confusion.json`` and ``<prefix>_confusion.csv`` (atomically) into ``run_dir``."""
         run_dir = Path(run_dir)
-        p_json = atomic_write_text(run_dir / f"{prefix}_confusion.json", json.dumps(self.to_dict(), indent=1) + "\n")
+        p_json = atomic_write_text(
+            layout.confusion(run_dir, prefix, "json"), json.dumps(self.to_dict(), indent=1) + "\n"
+        )
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["true\\pred", *range(self.n)])
         for i, row in enumerate(self.counts.tolist()):
             w.writerow([i, *row])
-        p_csv = atomic_write_text(run_dir / f"{prefix}_confusion.csv", buf.getvalue())
+        p_csv = atomic_write_text(layout.confusion(run_dir, prefix, "csv"), buf.getvalue())
         return p_json, p_csv

@@ -17,27 +17,10 @@ Xavier-uniform, recurrent weights orthogonal, biases zero.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 import torch
 from torch import nn
 
-
-class LayerState(NamedTuple):
-    cell: Any  # the cell's own state NamedTuple
-    out: torch.Tensor  # last output y_{t-1} [B, N] (spikes, or the analog output of non-spiking cells)
-
-
-def detach_state(state):
-    """A copy of ``state`` (tensors, or NamedTuples / lists / tuples of them, nested) cut from the autograd
-    graph: the carried state between truncated-BPTT chunks (``trainer.tbptt_steps``)."""
-    if isinstance(state, torch.Tensor):
-        return state.detach()
-    if isinstance(state, tuple) and hasattr(state, "_fields"):  # NamedTuple
-        return type(state)(*(detach_state(s) for s in state))
-    if isinstance(state, (list, tuple)):
-        return type(state)(detach_state(s) for s in state)
-    return state
+from ..state import LayerState, detach_state  # noqa: F401 - defined below kernels/ and models/, re-exported
 
 
 class SpikingLayer(nn.Module):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from ..utils import layout
 from ..utils.io import atomic_write_text, git_info
 from ..utils.runs import iter_run_dirs
 
@@ -128,20 +129,18 @@ def smoke_cell(cell: Cell, seed: int, run_dir: Path, data_dir: str, extra: list[
     ``run_dir/error.txt`` like a failed CLI run, and the other cells go on."""
     import traceback
 
-    from hydra import compose, initialize_config_dir
-
+    from ..resources import compose
     from ..run import run
 
     overrides = [f"experiment={cell.experiment}", f"trainer.seed={seed}", f"paths.run_dir={run_dir}", f"paths.data_dir={data_dir}", *cell.overrides, *extra]
     print(f"[{cell.name} smoke] {' '.join(overrides[1:])}", flush=True)
     try:
-        with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
-            cfg = compose(config_name="config", overrides=overrides)
+        cfg = compose(overrides)
         run(cfg)
         return True
     except Exception as e:  # noqa: BLE001 — recorded, reported in the table, never silently dropped
         run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / "error.txt", f"{type(e).__name__}: {e}".splitlines()[0] + "\n\n" + traceback.format_exc())
+        atomic_write_text(run_dir / layout.ERROR, f"{type(e).__name__}: {e}".splitlines()[0] + "\n\n" + traceback.format_exc())
         print(f"[{cell.name} smoke] FAILED: {type(e).__name__}: {e}", flush=True)
         return False
 

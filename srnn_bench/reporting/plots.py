@@ -26,7 +26,8 @@ from pathlib import Path
 
 import torch
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+from ..resources import CONFIG_DIR
+from ..utils import layout
 
 
 def _plt():
@@ -112,10 +113,12 @@ def recreate_initial_state(run_dir: Path) -> dict:
     from ..surrogates import build_surrogate
     from ..training.trainer import seed_everything
 
-    cfg = OmegaConf.load(run_dir / "config.yaml")
-    final = _load(run_dir, ("last.pt", "best.pt"))
+    cfg = OmegaConf.load(run_dir / layout.CONFIG)
+    final = _load(run_dir, (layout.LAST, layout.BEST))
     if final is None:
-        raise FileNotFoundError(f"{run_dir}/checkpoints has no last.pt/best.pt to read the layer sizes from")
+        raise FileNotFoundError(
+            f"{run_dir / layout.CHECKPOINTS} has no {layout.LAST}/{layout.BEST} to read the layer sizes from"
+        )
     n_in = int(next(v for k, v in final.items() if k.endswith("w_in.weight")).shape[1])
     n_classes = int(final["readout.w_in.weight"].shape[0])
     surrogate = build_surrogate(cfg.surrogate)
@@ -126,18 +129,18 @@ def recreate_initial_state(run_dir: Path) -> dict:
 
 def _load(run_dir: Path, names) -> dict | None:
     for name in names:
-        path = run_dir / "checkpoints" / name
+        path = layout.checkpoint(run_dir, name)
         if path.is_file():
             return torch.load(path, map_location="cpu", weights_only=False)["model"]
     return None
 
 
 def plot_tau_hist(run_dir: Path, path: Path, final: str = "last") -> Path | None:
-    after_sd = _load(run_dir, (f"{final}.pt",))
+    after_sd = _load(run_dir, ({"last": layout.LAST, "best": layout.BEST}[final],))
     if after_sd is None:
         return None
-    before_sd = _load(run_dir, ("init.pt",))
-    source = "init.pt"
+    before_sd = _load(run_dir, (layout.INIT,))
+    source = layout.INIT
     if before_sd is None:
         before_sd, source = recreate_initial_state(run_dir), "re-created from config + seed"
     before, after = time_constants(before_sd), time_constants(after_sd)
@@ -191,9 +194,9 @@ def plot_surrogates(path: Path, x_range: float = 2.0) -> Path:
 def plot_run(run_dir: Path, out: Path | None = None, final: str = "last") -> dict[str, Path | None]:
     run_dir = Path(run_dir)
     out = Path(out) if out else run_dir / "plots"
-    mpath = run_dir / "metrics.json"
+    mpath = run_dir / layout.METRICS
     metrics = json.loads(mpath.read_text()) if mpath.is_file() else {}
-    hpath = run_dir / "metrics.jsonl"
+    hpath = run_dir / layout.HISTORY
     history = [json.loads(line) for line in hpath.read_text().splitlines() if line.strip()] if hpath.is_file() else []
     if not metrics and history:
         metrics = history[-1]

@@ -34,6 +34,7 @@ from ..metrics.cost import (
     srnn_architecture,
     table_s2_ratios,
 )
+from ..utils import layout
 from ..utils.io import atomic_write_text, git_info
 from ..utils.runs import iter_run_dirs
 
@@ -190,7 +191,7 @@ def find_runs(roots: list[Path]) -> tuple[list[dict], list[str]]:
             if not record.ok or "test_acc" not in record.metrics:
                 skipped.append(f"`{record.run_dir}`: {record.status}" + (f" — {record.error}" if record.error else ""))
                 continue
-            m = {**record.metrics, "_dir": str(record.run_dir), "_mtime": (record.run_dir / "metrics.json").stat().st_mtime}
+            m = {**record.metrics, "_dir": str(record.run_dir), "_mtime": (record.run_dir / layout.METRICS).stat().st_mtime}
             runs.append(m)
     return sorted(runs, key=lambda m: (str(m.get("experiment")), -m["_mtime"])), skipped
 

@@ -13,6 +13,7 @@ import os
 import uuid
 from pathlib import Path
 
+from ..utils import layout
 from ..utils.io import atomic_write
 
 
@@ -35,7 +36,7 @@ class CSVLogger(NullLogger):
     """One row per epoch in ``<run_dir>/metrics.csv`` (scalar metrics only; columns of the first epoch)."""
 
     def __init__(self, run_dir: str | Path) -> None:
-        self.path = Path(run_dir) / "metrics.csv"
+        self.path = Path(run_dir) / layout.METRICS_CSV
         self.fields: list[str] | None = None
 
     def restore(self, history: list[dict]) -> None:
@@ -83,7 +84,7 @@ class WandbLogger(NullLogger):
         import wandb
 
         os.environ.setdefault("WANDB_SILENT", "true")
-        id_file = Path(run_dir) / "wandb_run_id"
+        id_file = Path(run_dir) / layout.WANDB_ID
         run_id = id_file.read_text().strip() if id_file.exists() else ""
         if not run_id:
             run_id = uuid.uuid4().hex[:8]

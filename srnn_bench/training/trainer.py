@@ -34,7 +34,8 @@ from tqdm.auto import tqdm
 
 from ..data import IGNORE_INDEX, DataSplits, collate_time_first
 from ..metrics import ActivityMeter, ConfusionMatrix
-from ..models.layers import detach_state
+from ..state import detach_state
+from ..utils import layout
 from ..utils.io import atomic_torch_save, write_jsonl
 from . import tbptt
 from .losses import anytime_correct, loss_and_correct, sequence_logits
@@ -161,7 +162,7 @@ class Trainer:
         self.model, self.encoder, self.data = model.to(device), encoder.to(device), data
         self.optimizer, self.scheduler, self.cfg = optimizer, scheduler, cfg
         self.run_dir, self.device, self.logger = Path(run_dir), device, logger
-        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.ckpt_dir = self.run_dir / layout.CHECKPOINTS
         self.history: list[dict] = []
         self.start_epoch = 0
         self.resume_progress: EpochProgress | None = None
@@ -221,7 +222,7 @@ class Trainer:
         if p.skipped and p.n_batches == 0:
             raise NonFiniteLossError(
                 f"every batch of epoch {epoch + 1} was non-finite ({p.skipped} skipped); "
-                f"the last good checkpoint is {self.ckpt_dir / 'last.pt'}; lower trainer.lr or set trainer.grad_clip"
+                f"the last good checkpoint is {self.ckpt_dir / layout.LAST}; lower trainer.lr or set trainer.grad_clip"
             )
         p.train_time_s = time.perf_counter() - t0
         return {
@@ -313,7 +314,7 @@ class Trainer:
         if self.cfg.on_nonfinite == "skip":
             log.warning("%s: batch skipped (trainer.on_nonfinite=skip)", what)
             return
-        last = self.ckpt_dir / "last.pt"
+        last = self.ckpt_dir / layout.LAST
         kept = f"the last good checkpoint is {last}" if last.exists() else "no checkpoint was written yet"
         raise NonFiniteLossError(
             f"{what}; {kept}. Lower trainer.lr, set trainer.grad_clip, or use trainer.on_nonfinite=skip"
@@ -398,20 +399,20 @@ class Trainer:
             if not torch.isfinite(p).all():
                 raise NonFiniteLossError(
                     f"parameter {name} became non-finite by {where}; the last good checkpoint is "
-                    f"{self.ckpt_dir / 'last.pt'}. Lower trainer.lr or set trainer.grad_clip"
+                    f"{self.ckpt_dir / layout.LAST}. Lower trainer.lr or set trainer.grad_clip"
                 )
 
-    def save(self, epoch: int, name: str = "last.pt", progress: EpochProgress | None = None) -> Path:
+    def save(self, epoch: int, name: str = layout.LAST, progress: EpochProgress | None = None) -> Path:
         """Write a checkpoint atomically. For ``last.pt`` the one it replaces is kept as ``prev.pt``
         (a fallback should ``last.pt`` ever be unreadable). Non-finite weights are never saved."""
         where = f"epoch {epoch + 1}, step {progress.step}" if progress is not None else f"the end of epoch {epoch}"
         self._check_parameters_finite(where)
         path = self.ckpt_dir / name
         state = self.state_dict(epoch, progress)
-        if name == "last.pt":
-            tmp = atomic_torch_save(self.ckpt_dir / "next.pt", state)
+        if name == layout.LAST:
+            tmp = atomic_torch_save(self.ckpt_dir / layout.NEXT, state)
             if path.exists():
-                os.replace(path, self.ckpt_dir / "prev.pt")
+                os.replace(path, self.ckpt_dir / layout.PREV)
             os.replace(tmp, path)  # a kill between the two renames leaves prev.pt (and next.pt): both are tried
         else:
             atomic_torch_save(path, state)
@@ -434,10 +435,10 @@ class Trainer:
         ``last.pt``). Never restarts from scratch silently: when checkpoints exist but none can be
         read, raises :class:`CheckpointError` naming them and the fix.
         """
-        candidates = [self.ckpt_dir / n for n in ("last.pt", "next.pt", "prev.pt")]
-        present = [c for c in candidates if c.exists()]
+        present = [c for c in layout.resumable(self.run_dir) if c.exists()]
         if not present:
-            if (self.run_dir / "metrics.jsonl").exists() and (self.run_dir / "metrics.jsonl").stat().st_size:
+            history = self.run_dir / layout.HISTORY
+            if history.exists() and history.stat().st_size:
                 raise CheckpointError(
                     f"{self.run_dir} holds results (metrics.jsonl) but no checkpoint in {self.ckpt_dir}; "
                     "refusing to restart from scratch over them: use a new run directory"
@@ -484,7 +485,7 @@ class Trainer:
         return True
 
     def _write_history(self) -> None:
-        write_jsonl(self.run_dir / "metrics.jsonl", self.history)
+        write_jsonl(self.run_dir / layout.HISTORY, self.history)
 
     # -- the loop ------------------------------------------------------------------------------
     def fit(self) -> dict:
@@ -493,7 +494,7 @@ class Trainer:
         progress, self.resume_progress = self.resume_progress, None
         self.logger.restore(self.history)  # the CSV log = the restored history (no row of a redone epoch twice)
         if self.start_epoch == 0 and progress is None:  # untrained parameters, for before/after plots (Yin Fig. 4c)
-            atomic_torch_save(self.ckpt_dir / "init.pt", {"model": self.model.state_dict()})
+            atomic_torch_save(self.ckpt_dir / layout.INIT, {"model": self.model.state_dict()})
         for epoch in range(self.start_epoch, self.cfg.epochs):
             metrics = {"epoch": epoch + 1, **self.train_epoch(epoch, progress)}
             progress = None
@@ -506,11 +507,11 @@ class Trainer:
             self.history.append(metrics)
             self.logger.log(metrics, step=epoch + 1)
             self._print_summary(metrics)
-            select = metrics.get("val_acc", metrics["test_acc"]) if self.data.val is not None else None
+            select = metrics["val_acc"] if self.data.val is not None else None  # never the test split
             if select is not None and select >= self.best.get("val_acc", -1.0):
                 self.best = {"epoch": epoch + 1, "val_acc": select, "test_acc": metrics["test_acc"]}
-                self.save(epoch + 1, "best.pt")
-            self.save(epoch + 1, "last.pt")
+                self.save(epoch + 1, layout.BEST)
+            self.save(epoch + 1, layout.LAST)
             self._write_history()  # after the checkpoint: metrics.jsonl never runs ahead of last.pt
         return self.history[-1] if self.history else {}
 

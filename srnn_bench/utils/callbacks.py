@@ -9,6 +9,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from . import layout
 from .io import write_json
 from .runs import format_summary, summarize_runs
 
@@ -24,9 +25,9 @@ class MultirunSummary(Callback):
         if not sweep_dir.is_dir():
             return
         summary = summarize_runs(sweep_dir)
-        write_json(sweep_dir / "multirun_summary.json", summary)
+        write_json(sweep_dir / layout.MULTIRUN_SUMMARY, summary)
         text = format_summary(summary)
-        log.info("multirun summary (%s):\n%s", sweep_dir / "multirun_summary.json", text)
+        log.info("multirun summary (%s):\n%s", sweep_dir / layout.MULTIRUN_SUMMARY, text)
         if summary["n_failed"] or summary["n_incomplete"]:
             print(f"srnn_bench: {summary['n_failed']} failed / {summary['n_incomplete']} incomplete job(s) in {sweep_dir}; "
-                  "see multirun_summary.json")
+                  f"see {layout.MULTIRUN_SUMMARY}")

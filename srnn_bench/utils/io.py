@@ -66,8 +66,13 @@ def _jsonable(o):
 
 
 def git_info(cwd: str | Path | None = None) -> dict:
-    """Commit hash and whether the work tree had uncommitted changes (``None`` outside git)."""
-    cwd = cwd or Path(__file__).resolve().parents[2]
+    """Commit hash and whether the work tree had uncommitted changes of the checkout srnn_bench runs from
+    (``None`` outside git, and for an installed package: not the commit of a repository it sits in)."""
+    from ..resources import CHECKOUT
+
+    cwd = cwd or CHECKOUT
+    if cwd is None:
+        return {"commit": None, "dirty": None}
 
     def git(*args):
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()

@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MARKERS = ("metrics.json", "error.txt", "config.yaml", ".hydra")
+from . import layout
+from .layout import MARKERS
+
 OK, FAILED, INCOMPLETE = "ok", "failed", "incomplete"
 
 
@@ -39,7 +41,7 @@ class RunRecord:
 
 
 def _overrides(run_dir: Path) -> list[str]:
-    path = run_dir / ".hydra" / "overrides.yaml"
+    path = run_dir / layout.HYDRA / layout.OVERRIDES
     if not path.is_file():
         return []
     try:
@@ -54,7 +56,7 @@ def read_run(run_dir: str | Path) -> RunRecord:
     """The outcome of one run directory."""
     run_dir = Path(run_dir)
     overrides = _overrides(run_dir)
-    metrics_path, error_path = run_dir / "metrics.json", run_dir / "error.txt"
+    metrics_path, error_path = run_dir / layout.METRICS, run_dir / layout.ERROR
     if metrics_path.is_file():
         try:
             return RunRecord(run_dir, OK, metrics=json.loads(metrics_path.read_text()), overrides=overrides)
@@ -67,7 +69,10 @@ def read_run(run_dir: str | Path) -> RunRecord:
             first = f"{error_path} (empty)"
         return RunRecord(run_dir, FAILED, error=first, overrides=overrides)
     return RunRecord(
-        run_dir, INCOMPLETE, error=f"no metrics.json or error.txt: still running or killed (resume={run_dir})", overrides=overrides
+        run_dir,
+        INCOMPLETE,
+        error=f"no {layout.METRICS} or {layout.ERROR}: still running or killed (resume={run_dir})",
+        overrides=overrides,
     )
 
 

@@ -1,0 +1,40 @@
+"""scripts/check_imports.py: every module imports, and the package's import graph has no cycle."""
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import check_imports
+
+
+def test_package_imports_without_cycles():
+    cmd = [sys.executable, "scripts/check_imports.py"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " 0 cycle(s), 0 failed import(s)" in proc.stdout
+
+
+def test_state_lives_below_kernels_and_layers():
+    g = check_imports.graph()
+    assert (
+        "srnn_bench.state" in g["srnn_bench.kernels.dispatch"] and "srnn_bench.state" in g["srnn_bench.models.layers"]
+    )
+    assert "srnn_bench.models.layers" not in g["srnn_bench.kernels.dispatch"]
+    assert not g["srnn_bench.state"]  # imports nothing of the package
+
+
+def test_a_deferred_cycle_is_found(tmp_path):
+    pkg = tmp_path / "toypkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .sub.b import f\n")
+    (pkg / "sub" / "__init__.py").write_text("from .b import f\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from ..a import g  # deferred\n\ndef g():\n    pass\n")
+    (pkg / "c.py").write_text("import toypkg.sub\n")  # no cycle: sub -> sub.b only
+    g = check_imports.graph(tmp_path, "toypkg")
+    assert g["toypkg.a"] == {"toypkg.sub.b": [(1, False)]} and g["toypkg.sub.b"] == {"toypkg.a": [(2, True)]}
+    assert g["toypkg.c"] == {"toypkg.sub": [(1, False)]}
+    assert check_imports.cycles(g) == [["toypkg.a", "toypkg.sub.b"]]
+    assert check_imports.closed_path(g, ["toypkg.a", "toypkg.sub.b"]) == ["toypkg.a", "toypkg.sub.b", "toypkg.a"]
