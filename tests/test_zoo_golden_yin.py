@@ -100,10 +100,11 @@ def _run(name: str, backend: str = "reference", dtype: torch.dtype = torch.float
     model, cfg = _model(name, backend, dtype, ("dataset.binarize=null",) if analog else ())
     _, z = _golden(name)
     with torch.no_grad():
-        out = model(_input(name, cfg, z["x"], dtype))
+        out, final = model(_input(name, cfg, z["x"], dtype), return_state=True)
     pops = [out.activity[f"layer{i}"] for i in range(len(model.layers))]
     pops += [out.activity["readout"]] if "readout" in out.activity else []
-    res = {"spikes": dict(zip(POPULATIONS[name], pops)), "membrane": out.output.transpose(0, 1)}
+    res = {"spikes": dict(zip(POPULATIONS[name], pops)), "membrane": out.output.transpose(0, 1),
+           "mem_l1_final": final[0].cell.u, "b_l1_final": final[0].cell.b}
     if cfg.trainer.loss == "per_step":  # ECG: per-step log_softmax of the output membrane from skip_steps on
         res["log_probs"] = F.log_softmax(out.output[cfg.trainer.skip_steps :], dim=-1).transpose(0, 1)
     else:
@@ -125,6 +126,14 @@ def _outputs(res: dict, z: dict, suffix: str = "") -> dict[str, float]:
     for key in ("readout_mem", "output_mem_per_step"):
         if key + suffix in z:
             errs[key] = _rel(res["membrane"], z[key + suffix])
+    for key in ("mem_l1_final", "b_l1_final"):  # layer 1's state after the last step (SHD, SSC)
+        if key + suffix in z:
+            errs[key] = _rel(res[key], z[key + suffix])
+    if "nll_loss_sum" in z and "log_probs" in res:  # ECG: NLLLoss (batch mean) per step t >= 10, summed over steps;
+        lp = res["log_probs"]  # unlabelled steps count as class 0 (the authors' argmax of an all-zero label)
+        labels = torch.from_numpy(z["labels"][:, -lp.shape[1]:])
+        nll = F.nll_loss(lp.flatten(0, 1), labels.flatten(), reduction="sum") / lp.shape[0]
+        errs["nll_loss_sum"] = _rel(nll.reshape(1), z["nll_loss_sum"].reshape(1))
     return errs
 
 
@@ -140,14 +149,26 @@ def _check_spikes(res: dict, z: dict, suffix: str = "") -> None:
                            torch.from_numpy(z[f"output_spikes_per_step{suffix}"]))
 
 
+def _need_backend(backend: str) -> None:
+    if backend == "fused":
+        from srnn_bench.kernels import _build
+
+        try:
+            _build.load()
+        except RuntimeError as e:
+            pytest.skip(f"fused backend unavailable here (it would run the reference loop): {str(e).splitlines()[0]}")
+
+
 @pytest.mark.parametrize("backend, tol", [("reference", 1e-9), ("fused", 1e-6)])
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_float64(name, backend, tol):
+    _need_backend(backend)
     _, z = _golden(name)
     res = {**_run(name, backend), "name": name}
     _check_spikes(res, z)
     errs = _outputs(res, z)
     assert errs and max(errs.values()) <= tol, errs
+    print(f"{name} {backend}: max relative error {max(errs.values()):.2e} ({errs})")
     pred = (res["log_probs"] if "log_probs" in res else res["output"]).argmax(-1)
     assert pred.tolist() == z["pred"].tolist()  # argmax: first index on ties, as torch.max
 
@@ -155,6 +176,7 @@ def test_golden_float64(name, backend, tol):
 @pytest.mark.parametrize("backend", ["reference", "fused"])
 def test_golden_psmnist_analog_input(backend):
     """The evaluation notebook's analog x / 255 input (``*_analog`` keys); sample 1 ties 3 ways."""
+    _need_backend(backend)
     _, z = _golden("psmnist_94.73")
     res = {**_run("psmnist_94.73", backend, analog=True), "name": "psmnist_94.73"}
     _check_spikes(res, z, "_analog")
