@@ -225,3 +225,37 @@ def test_taus_imported_as_stored():
     assert torch.equal(model.layers[0].cell.tau_m.detach(), ckpt.state["tau_m_h1"].double())
     bias = ckpt.state["i_2_h1.bias"].double() + ckpt.state["h1_2_h1.bias"].double()
     assert torch.equal(model.layers[0].w_in.bias.detach(), bias)  # the two summed biases, folded in float64
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converter_fits_its_config_without_data(name):
+    """No shared data needed: a synthetic checkpoint with the authors' names and shapes converts into the
+    model the experiment config builds (strict load), biases folded, every tensor placed where it belongs."""
+    from srnn_bench.config_validation import validate_config
+    from srnn_bench.zoo import yin2021_rnn
+    from srnn_bench.zoo.safe_load import AuthorsCheckpoint
+
+    conv = yin2021_rnn.CONVERTERS[name]
+    net = {"ecg": yin2021_rnn.ECG, "shd": yin2021_rnn.SHD, "ssc": yin2021_rnn.SSC, "smnist": yin2021_rnn.SMNIST,
+           "psmnist": yin2021_rnn.PSMNIST}[name.split("_")[0]]
+    g = torch.Generator().manual_seed(0)
+    state = {k: torch.rand(s, generator=g) + 0.5 for k, s in net.expected().items()}
+    ckpt = AuthorsCheckpoint(Path("synthetic.pth"), state, {}, {"dp": "torch.nn.modules.dropout.Dropout"} if name == "shd_90.7" else {})
+    assert [n for n, c in yin2021_rnn.CONVERTERS.items() if c.matches(ckpt)] == [name]
+    cfg = compose([f"experiment={conv.experiment}"])
+    validate_config(cfg)
+    assert cfg.trainer.dtype == "float64" and cfg.neuron.u0 == "zero"
+    model = build_model(cfg.model, conv.n_in, conv.n_classes, cfg.neuron, build_surrogate(cfg.surrogate)).double()
+    model.load_state_dict(conv.state_dict(ckpt, model), strict=True)
+    for m in net.layers:
+        layer = getattr(model, m.ours) if m.ours == "readout" else model.layers[int(m.ours.split(".")[1])]
+        assert torch.equal(layer.w_in.weight, state[f"{m.ff}.weight"].double())
+        bias = state[f"{m.ff}.bias"].double() + (state[f"{m.rec}.bias"].double() if m.rec else 0.0)
+        assert torch.equal(layer.w_in.bias, bias)
+        assert (layer.w_rec is None) == (m.rec is None)
+        assert torch.equal(layer.cell.tau_m, state[f"tau_m_{m.tau}"].double())
+    bad = dict(state)
+    bad.pop(next(iter(bad)))
+    assert not conv.matches(AuthorsCheckpoint(Path("x.pth"), bad))
+    with pytest.raises(ValueError, match="not this network's parameters"):
+        conv.state_dict(AuthorsCheckpoint(Path("x.pth"), bad), model)
