@@ -187,10 +187,12 @@ def test_golden_psmnist_analog_input(backend):
     assert int((counts[1] == counts[1].max()).sum()) == 3  # the tie is there, and first-index argmax resolves it
 
 
+@pytest.mark.parametrize("backend", ["reference", "fused"])
 @pytest.mark.parametrize("name", NAMES)
-def test_golden_float32(name):
-    meta, z = _golden(name)
-    res = {**_run(name, "reference", torch.float32), "name": name}
+def test_golden_float32(name, backend):
+    _need_backend(backend)
+    _, z = _golden(name)
+    res = {**_run(name, backend, torch.float32), "name": name}
     if name in FLOAT32_AGREES:
         for pop, s in res["spikes"].items():
             assert s.sum().item() == float(z[f"spike_count_{pop}_float32"]) == float(z[f"spike_count_{pop}"]), pop
@@ -202,9 +204,11 @@ def test_golden_float32(name):
         assert res["output"].argmax(-1).tolist() == np.asarray(z["output_float32"]).argmax(-1).tolist() == z["pred"].tolist()
 
 
-def test_float32_analog_psmnist_agrees():
+@pytest.mark.parametrize("backend", ["reference", "fused"])
+def test_float32_analog_psmnist_agrees(backend):
+    _need_backend(backend)
     _, z = _golden("psmnist_94.73")
-    res = _run("psmnist_94.73", "reference", torch.float32, analog=True)
+    res = _run("psmnist_94.73", backend, torch.float32, analog=True)
     assert torch.equal(res["output"].double(), torch.from_numpy(z["output_float32_analog"]).double())
 
 
