@@ -152,7 +152,8 @@ def registries() -> dict[str, Sequence[str]]:
 
 def _check_choices(cfg: Mapping) -> None:
     from .models import READOUTS
-    from .neurons import U0_SCHEMES
+    from .neurons import S0_SCHEMES, U0_SCHEMES
+    from .neurons.integrator import READOUT_U0
     from .training.losses import LOSS_MODES
     from .training.trainer import ON_NONFINITE
 
@@ -180,6 +181,12 @@ def _check_choices(cfg: Mapping) -> None:
     u0 = cfg["neuron"].get("u0")
     if u0 is not None and u0 not in U0_SCHEMES:
         _fail(f"unknown neuron.u0 '{u0}'; valid choices: {', '.join(U0_SCHEMES)}")
+    s0 = cfg["neuron"].get("s0")
+    if s0 is not None and s0 not in S0_SCHEMES:
+        _fail(f"unknown neuron.s0 '{s0}'; valid choices: {', '.join(S0_SCHEMES)}")
+    ro_u0 = (cfg["model"].get("readout") or {}).get("u0")
+    if ro_u0 is not None and ro_u0 not in READOUT_U0:
+        _fail(f"unknown model.readout.u0 '{ro_u0}'; valid choices: {', '.join(READOUT_U0)}")
 
 
 def _check_combinations(cfg: Mapping) -> None:

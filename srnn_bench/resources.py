@@ -68,8 +68,10 @@ def groups() -> list[str]:
 
 
 def choices(group: str) -> list[str]:
-    """The options of a config group (file names under ``configs/<group>/``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    """The options of a config group: file names under ``configs/<group>/``, those in sub-folders as
+    ``folder/name`` (e.g. ``experiment=yin2021/ecg_0_8589``, the published networks)."""
+    root = CONFIG_DIR / group
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
 
 
 def compose(overrides: list[str] | None = None, config_name: str = "config"):

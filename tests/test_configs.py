@@ -33,3 +33,18 @@ def test_unknown_choice_one_line(arg, group):
     assert f"unknown {group}" in lines[0] and "valid choices:" in lines[0]
     valid = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
     assert all(v in lines[0] for v in valid)
+
+
+def test_experiments_in_subfolders_are_choices():
+    """configs/experiment/yin2021/*.yaml (the published networks) are valid ``experiment=yin2021/<name>`` choices
+    on the command line, and a misspelt one lists them."""
+    from srnn_bench.__main__ import check_group_overrides, choices
+
+    assert "yin2021/smnist_98_21" in choices("experiment") and "shd_alif" in choices("experiment")
+    assert check_group_overrides(["experiment=yin2021/smnist_98_21"]) is None
+    err = check_group_overrides(["experiment=yin2021/smnist"])
+    assert err.startswith("unknown experiment 'yin2021/smnist'") and "yin2021/smnist_98_21" in err
+    proc = subprocess.run([sys.executable, "-m", "srnn_bench", "experiment=yin2021/smnist_98_21", "--cfg", "job"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "experiment_name: yin2021_smnist_98_21" in proc.stdout

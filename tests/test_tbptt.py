@@ -113,6 +113,7 @@ CASES = [  # (loss, readout, skip_steps)
     ("last", "integrator", 0),
     ("mean", "integrator", 0),
     ("mean", "integrator", 7),
+    ("masked_mean", "integrator", 7),
     ("sum_softmax", "integrator", 0),
     ("per_step", "integrator", 0),
     ("per_step", "integrator", 7),

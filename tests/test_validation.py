@@ -52,6 +52,8 @@ BAD = [
     ("surrogate.name=sigmoid", "unknown surrogate 'sigmoid' (surrogate.name); valid choices:"),
     ("dataset.name=shd9", "unknown dataset 'shd9' (dataset.name); valid choices:"),
     ("model.readout.kind=lstm", "unknown model.readout.kind 'lstm'; valid choices: integrator, spiking"),
+    ("neuron.s0=rand", "unknown neuron.s0 'rand'; valid choices: zero, u0"),
+    ("model.readout.u0=uniform", "unknown model.readout.u0 'uniform'; valid choices: zero, uniform_unit"),
 ]
 
 

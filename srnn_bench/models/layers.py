@@ -46,7 +46,10 @@ class SpikingLayer(nn.Module):
 
     def init_state(self, batch: int, device=None, dtype=None) -> LayerState:
         cell_state = self.cell.init_state(batch, device, dtype)
-        return LayerState(cell_state, torch.zeros_like(cell_state[0]))
+        # the recurrent input of step 0 reads the cell's initial spikes where it has them (ALIF ``s``: 0, or the
+        # initial membrane with neuron.s0=u0, as the authors' code), else zeros
+        s0 = getattr(cell_state, "s", None)
+        return LayerState(cell_state, torch.zeros_like(cell_state[0]) if s0 is None else s0)
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """Feed-forward current ``W_in x`` (+ BatchNorm over all leading dims) for [..., n_in]."""

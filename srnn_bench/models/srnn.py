@@ -162,7 +162,8 @@ class SRNN(nn.Module):
         self.readout_kind = readout["kind"]
         self.final = None  # the population readout's final layer of group * C neurons
         if self.readout_kind == "integrator":
-            cell = IntegratorCell(n_classes, dict(readout["tau_m"]), train_tau_m=readout.get("train_tau_m", True))
+            cell = IntegratorCell(n_classes, dict(readout["tau_m"]), train_tau_m=readout.get("train_tau_m", True),
+                                  u0=readout.get("u0", "zero"))
             cell.backend = neuron.get("backend", "reference")  # the readout follows neuron.backend
         elif self.readout_kind == "spiking":
             cell = build_cell(_merge(neuron, readout.get("neuron")), n_classes, surrogate)

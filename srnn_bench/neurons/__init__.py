@@ -24,7 +24,7 @@ from torch import nn
 
 from ..kernels import validate_backend
 from ..surrogates import Surrogate
-from .alif import U0_SCHEMES, ALIFCell, ALIFState, alif_step
+from .alif import S0_SCHEMES, U0_SCHEMES, ALIFCell, ALIFState, alif_step
 from .conventional import GRUCell, IdentityCell, LSTMCell, RNNCell
 from .integrator import IntegratorCell, LIState, li_step
 from .plif import PLIFCell, PLIFState, plif_step, quantize
@@ -38,7 +38,7 @@ def _check_keys(cfg: Mapping, allowed: set[str]) -> None:
         raise ValueError(f"neuron '{cfg['name']}' has no key(s) {sorted(unknown)}; valid keys: {sorted(allowed)}")
 
 
-ALIF_KEYS = {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0"}
+ALIF_KEYS = {"tau_m", "tau_adp", "b_j0", "beta", "dt", "train_tau_m", "train_tau_adp", "u0", "s0"}
 
 
 def _alif_kwargs(cfg: Mapping) -> dict:
@@ -52,6 +52,7 @@ def _alif_kwargs(cfg: Mapping) -> dict:
         train_tau_m=cfg.get("train_tau_m", True),
         train_tau_adp=cfg.get("train_tau_adp", True),
         u0=cfg.get("u0", "uniform"),
+        s0=cfg.get("s0", "zero"),
     )
 
 
@@ -126,6 +127,7 @@ def build_cell(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
 
 __all__ = [
     "CELLS",
+    "S0_SCHEMES",
     "U0_SCHEMES",
     "ALIFCell",
     "ALIFState",

@@ -36,9 +36,14 @@ from ..surrogates import Surrogate
 from .time_constants import init_time_constant
 
 U0_SCHEMES = ("zero", "uniform", "uniform_unit")
-RESETS = ("subtract", "zero")
 """Initial membrane (semantics.md §1): ``zero``; ``uniform`` = U[0, b_j0) (ECG, PS-MNIST scripts);
-``uniform_unit`` = U[0, 1) (SHD script). ``b`` always starts at ``b_j0`` and ``s`` at 0."""
+``uniform_unit`` = U[0, 1) (SHD script). ``b`` always starts at ``b_j0``."""
+S0_SCHEMES = ("zero", "u0")
+"""Initial "previous spike" ``s``: ``zero`` (the clean choice, default) or ``u0``: the same values as the
+initial membrane, as the authors' code does it (``mem = spike = torch.rand(...)``: SHD 87.41, SSC, S-MNIST;
+``... * b_j0``: ECG, PS-MNIST hidden layers; yin2021_checkpoints/*.json ``authors_initial_state``). With
+``u0: zero`` both are zero."""
+RESETS = ("subtract", "zero")
 
 
 class ALIFState(NamedTuple):
@@ -104,6 +109,7 @@ class ALIFCell(nn.Module):
         train_tau_m: bool = True,
         train_tau_adp: bool = True,
         u0: str = "uniform",
+        s0: str = "zero",
         reset: str = "subtract",
         scale_input: bool = True,
         threshold_trainable: bool = False,
@@ -111,6 +117,8 @@ class ALIFCell(nn.Module):
         super().__init__()
         if u0 not in U0_SCHEMES:
             raise ValueError(f"neuron.u0 must be one of {', '.join(U0_SCHEMES)}; got '{u0}'")
+        if s0 not in S0_SCHEMES:
+            raise ValueError(f"neuron.s0 must be one of {', '.join(S0_SCHEMES)}; got '{s0}'")
         if reset not in RESETS:
             raise ValueError(f"unknown neuron.reset '{reset}'; valid choices: {', '.join(RESETS)}")
         for key, v in (("scale_input", scale_input), ("threshold_trainable", threshold_trainable)):
@@ -121,7 +129,7 @@ class ALIFCell(nn.Module):
         if not float(dt) > 0:
             raise ValueError(f"neuron.dt must be > 0, got {dt}")
         self.size, self.spike_fn = size, spike_fn
-        self.b_j0, self.beta, self.dt, self.u0 = float(b_j0), float(beta), float(dt), u0
+        self.b_j0, self.beta, self.dt, self.u0, self.s0 = float(b_j0), float(beta), float(dt), u0, s0
         self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
         self.tau_adp = nn.Parameter(init_time_constant(size, **tau_adp), requires_grad=train_tau_adp)
         self.reset, self.scale_input = reset, scale_input
@@ -147,7 +155,7 @@ class ALIFCell(nn.Module):
         return 3 if self.beta != 0.0 else 1
 
     def init_state(self, batch: int, device=None, dtype=None) -> ALIFState:
-        """Initial state (semantics.md §1): ``b = b_j0``, ``s = 0``, ``u`` per :data:`U0_SCHEMES`."""
+        """Initial state (semantics.md §1): ``b = b_j0``, ``u`` per :data:`U0_SCHEMES`, ``s`` per :data:`S0_SCHEMES`."""
         shape = (batch, self.size)
         dtype = dtype or self.tau_m.dtype
         device = device or self.tau_m.device
@@ -158,7 +166,8 @@ class ALIFCell(nn.Module):
         else:
             u = torch.zeros(shape, device=device, dtype=dtype)
         b = torch.full(shape, self.b_j0, device=device, dtype=dtype)
-        return ALIFState(u, b, torch.zeros(shape, device=device, dtype=dtype))
+        s = u.clone() if self.s0 == "u0" else torch.zeros(shape, device=device, dtype=dtype)
+        return ALIFState(u, b, s)
 
     def forward(self, i_t: torch.Tensor, state: ALIFState) -> tuple[torch.Tensor, ALIFState]:
         b_j0 = self.threshold if self.threshold is not None else self.b_j0
@@ -166,5 +175,5 @@ class ALIFCell(nn.Module):
                          self.reset, self.scale_input)
 
     def extra_repr(self) -> str:
-        return (f"size={self.size}, b_j0={self.b_j0}, beta={self.beta}, u0={self.u0}, reset={self.reset}, "
+        return (f"size={self.size}, b_j0={self.b_j0}, beta={self.beta}, u0={self.u0}, s0={self.s0}, reset={self.reset}, "
                 f"scale_input={self.scale_input}, threshold_trainable={self.threshold is not None}")

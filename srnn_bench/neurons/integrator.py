@@ -16,6 +16,10 @@ from torch import nn
 
 from .time_constants import init_time_constant
 
+READOUT_U0 = ("zero", "uniform_unit")
+"""Initial readout membrane (``model.readout.u0``): ``zero`` (default) or U[0, 1) as the authors' SHD
+scripts draw it (``torch.rand``: SHD 90.7 and 87.41, yin2021_checkpoints/shd_*.json)."""
+
 
 class LIState(NamedTuple):
     u: torch.Tensor  # [B, N]
@@ -36,14 +40,18 @@ class IntegratorCell(nn.Module):
     """MACs per neuron per step: the membrane decay alpha*u; (1 - alpha) is folded into the weights
     (srnn_bench.metrics.cost.STATE_MACS; reproduces Yin Table 2, README "Metrics")."""
 
-    def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True) -> None:
+    def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True, u0: str = "zero") -> None:
         super().__init__()
-        self.size, self.dt = size, float(dt)
+        if u0 not in READOUT_U0:
+            raise ValueError(f"model.readout.u0 must be one of {', '.join(READOUT_U0)}; got '{u0}'")
+        self.size, self.dt, self.u0 = size, float(dt), u0
         self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
 
     def init_state(self, batch: int, device=None, dtype=None) -> LIState:
-        dtype = dtype or self.tau_m.dtype
-        return LIState(torch.zeros(batch, self.size, device=device or self.tau_m.device, dtype=dtype))
+        dtype, device = dtype or self.tau_m.dtype, device or self.tau_m.device
+        if self.u0 == "uniform_unit":
+            return LIState(torch.rand(batch, self.size, device=device, dtype=dtype))
+        return LIState(torch.zeros(batch, self.size, device=device, dtype=dtype))
 
     def forward(self, i_t: torch.Tensor, state: LIState) -> tuple[torch.Tensor, LIState]:
         return li_step(i_t, state, self.tau_m, self.dt)

@@ -1,10 +1,17 @@
 """Readout/loss modes: how the readout sequence [T, B, C] becomes a loss and a prediction.
 
 ``last``         CE on the readout at the last step.
-``mean``         NLL of log_softmax(mean_t u_o,t) (Yin's SSC / GSC code).
+``mean``         NLL of log_softmax(mean_{t >= skip} u_o,t) (Yin's GSC code: all steps).
+``masked_mean``  NLL of log_softmax(sum_{t >= skip} u_o,t / T): the skipped steps count as zeros in a mean over
+                 all T steps (Yin's SSC code: ``output_sum`` over i > 0 divided by ``seq_num`` = 250; with
+                 ``skip_steps`` 0 the same as ``mean``).
 ``sum_softmax``  CE on sum_{t >= skip} softmax(u_o,t) (Yin's SHD code: a double softmax, kept as coded).
 ``per_step``     sum_t NLL(log_softmax(u_o,t), y_t) over labelled steps (streaming: ECG, SoLi frames).
 ``spike_count``  CE on the spike counts of a spiking readout (Yin Methods: y = softmax(sum_t S_out,t)).
+
+``skip_steps`` k drops steps t < k: SHD ``i > 10`` is k = 11, ECG ``i >= 10`` k = 10, SSC and PS-MNIST
+``i > 0`` k = 1 (yin2021_checkpoints/*.json). The prediction is ``argmax`` of the scores, which takes
+the first index on ties, as ``torch.max`` in the authors' code does (integer spike counts do tie).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import torch.nn.functional as F
 
 from ..data import IGNORE_INDEX
 
-LOSS_MODES = ("last", "mean", "sum_softmax", "per_step", "spike_count")
+LOSS_MODES = ("last", "mean", "masked_mean", "sum_softmax", "per_step", "spike_count")
 
 
 def sequence_logits(mode: str, output, skip_steps: int = 0) -> torch.Tensor:
@@ -24,6 +31,8 @@ def sequence_logits(mode: str, output, skip_steps: int = 0) -> torch.Tensor:
         return u[-1]
     if mode == "mean":
         return F.log_softmax(u.mean(0), dim=-1)
+    if mode == "masked_mean":  # Yin's SSC code: sum over t >= skip, divided by the full length T
+        return F.log_softmax(u.sum(0) / output.output.shape[0], dim=-1)
     if mode == "sum_softmax":
         return F.softmax(u, dim=-1).sum(0)
     if mode == "spike_count":
@@ -48,7 +57,7 @@ def loss_and_correct(mode: str, output, y: torch.Tensor, skip_steps: int = 0) ->
     if y.ndim != 1:
         raise ValueError(f"trainer.loss={mode} needs one label per sequence; this dataset has per-step labels (use per_step)")
     scores = sequence_logits(mode, output, skip_steps)
-    if mode == "mean":
+    if mode in ("mean", "masked_mean"):
         loss = F.nll_loss(scores, y)
     else:
         loss = F.cross_entropy(scores, y)
