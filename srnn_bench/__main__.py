@@ -23,8 +23,10 @@ log = logging.getLogger("srnn_bench")
 
 
 def choices(group: str) -> list[str]:
-    """The available options of a config group (file names under ``configs/<group>/``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    """The available options of a config group (file names under ``configs/<group>/``, sub-folders
+    included: ``experiment=yin2021/ecg_0_8589``)."""
+    root = CONFIG_DIR / group
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
 
 
 def check_group_overrides(argv: list[str]) -> str | None:

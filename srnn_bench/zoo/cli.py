@@ -1,0 +1,335 @@
+"""``python -m srnn_bench.zoo list | import | verify | table``: the published checkpoints as srnn_bench runs.
+
+    python -m srnn_bench.zoo list                              # the registry, and which files are here
+    python -m srnn_bench.zoo import NAME|FILE [--out RUN_DIR]  # -> an ordinary run directory
+    python -m srnn_bench.zoo verify NAME [--out RUN_DIR]       # import + evaluate + paper / authors / ours
+    python -m srnn_bench.zoo table [--results results/zoo]     # -> results/published_models.md
+
+``--data-dir`` (every command; default ``$SRNN_BENCH_DATA``, else ``data``) is where checkpoints are looked
+for (``<data-dir>/yin2021/<path in the authors' repository>``) and where the datasets are.
+
+``import`` writes a normal run directory: ``config.yaml`` (the converter's experiment config, composed and
+validated, resolved), ``checkpoints/last.pt`` in the trainer's format (epoch 0, fresh optimiser: ``python
+-m srnn_bench resume=RUN_DIR`` fine-tunes it with the config's Table S1 schedule), ``provenance.json``
+(source file, sha256, URL, converter, date) and ``env.json`` (git commit, versions). A FILE (e.g. a user's
+own retrained checkpoint from the authors' scripts) is recognised by its parameter names and shapes.
+
+``verify`` exit status and what it prints (one line per fact):
+
+- ``verified``: evaluated, every deterministic authors'-code number reproduced within its tolerance (0);
+- ``differs``: evaluated, and at least one of them is not (1);
+- ``measured``: evaluated; the authors' numbers for this checkpoint come from random initial states
+  or their training logs only, so there is nothing exact to check against (0);
+- ``not verified``: the checkpoint or the data is absent: one line per missing item, where to put it
+  and where to get it (0);
+- ``not reproducible``: imported, but its accuracy cannot be measured even with the data (PS-MNIST: the
+  permutation is unpublished) (0).
+
+Bad input (unknown name, unreadable or unsafe file, no converter) is one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import registry
+from .registry import REGISTRY, Published, ZooError
+
+TABLE_OUT = "published_models.md"
+VERIFY_FILE = "verify.json"
+TRAINING_RECORD = ("metrics.json", "metrics.jsonl")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# -- list ----------------------------------------------------------------------------------------
+def list_rows(data_dir: str | Path) -> list[dict]:
+    rows = []
+    for e in registry.ENTRIES:
+        path = e.local_path(data_dir)
+        rows.append({"name": e.name, "task": e.task, "architecture": e.architecture,
+                     "paper": e.paper["accuracy"], "file": "present" if path.is_file() else "absent", "path": str(path)})
+    return rows
+
+
+# -- import --------------------------------------------------------------------------------------
+def _resolve(source: str, data_dir: str, download: bool):
+    """(zoo name, checkpoint path, converter, registry entry or None) for a NAME or a FILE."""
+    from .safe_load import load_authors_checkpoint
+
+    if source in REGISTRY:
+        path = registry.locate(source, data_dir, download)
+        ckpt = load_authors_checkpoint(path)
+        conv = registry.converter(source)
+        if not conv.matches(ckpt):
+            raise ZooError(f"{path}: its parameter names/shapes do not match the converter of '{source}'")
+        return source, path, ckpt, conv, REGISTRY[source]
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise ZooError(f"'{source}' is neither a published model ({', '.join(REGISTRY)}) nor an existing file")
+    ckpt = load_authors_checkpoint(path)
+    known = registry.by_sha256(registry.sha256_of(path))
+    convs = registry.all_converters()
+    matched = [n for n, c in convs.items() if c.matches(ckpt)]
+    if known is not None and known.name in matched:
+        matched = [known.name]
+    if not matched:
+        raise ZooError(
+            f"{path}: no converter recognises its parameters ({len(ckpt.state)} tensors, class "
+            f"{ckpt.root_class or 'state_dict'}); known networks: {', '.join(sorted(convs)) or 'none installed'}"
+        )
+    if len(matched) > 1:
+        raise ZooError(f"{path}: its parameters fit several networks ({', '.join(matched)}); import it by name instead")
+    return matched[0], path, ckpt, convs[matched[0]], known
+
+
+def _check_out(out: Path) -> None:
+    """Refuse a directory holding a training record or another run's checkpoint; a previous import
+    (``provenance.json``, no training record) may be replaced."""
+    if not out.exists():
+        return
+    record = [n for n in TRAINING_RECORD if (out / n).exists()]
+    if record:
+        raise ZooError(f"{out} holds a training record ({', '.join(record)}); import into a new directory (--out)")
+    if (out / "checkpoints").exists() and not (out / "provenance.json").exists():
+        raise ZooError(f"{out} holds checkpoints of another run; import into a new directory (--out)")
+
+
+def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str | None = None,
+                      download: bool = True) -> Path:
+    """Import a published checkpoint (NAME) or a file saved by the authors' scripts (FILE) into a run
+    directory; returns it."""
+    from omegaconf import OmegaConf
+
+    from ..config_validation import validate_config
+    from ..energy import compose
+    from ..models import build_model
+    from ..surrogates import build_surrogate
+    from ..training.optim import build_optimizer, build_scheduler
+    from ..training.trainer import checkpoint_state, resolve_dtype, seed_everything
+    from ..utils.io import atomic_torch_save, atomic_write_text, environment, git_info, write_json
+
+    data_dir = str(data_dir or registry.default_data_dir())
+    name, path, ckpt, conv, known = _resolve(source, data_dir, download)
+    overrides = [f"experiment={conv.experiment}", f"paths.data_dir={data_dir}"]
+    cfg = compose(overrides)
+    validate_config(cfg)
+    tr = cfg.trainer
+    dtype = resolve_dtype(tr.get("dtype", "float32"))
+    out = Path(out).expanduser() if out is not None else Path(str(cfg.paths.output_dir)) / "zoo" / name
+    _check_out(out)
+
+    seed_everything(int(tr.seed))
+    model = build_model(cfg.model, conv.n_in, conv.n_classes, cfg.neuron, build_surrogate(cfg.surrogate)).to(dtype)
+    try:
+        model.load_state_dict(conv.state_dict(ckpt, model), strict=True)
+    except (RuntimeError, KeyError, ValueError) as e:
+        raise ZooError(f"{path}: the converter of '{name}' does not fit {conv.experiment} ({str(e).splitlines()[0]})") from None
+    optimizer = build_optimizer(model, cfg.optimizer, float(tr.lr))
+    scheduler = build_scheduler(optimizer, cfg.scheduler, int(tr.epochs))
+    digest = registry.sha256_of(path)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    write_json(out / "env.json", {"git": git_info(), **environment()})
+    write_json(out / "provenance.json", {
+        "zoo_name": name,
+        "source_file": str(path.resolve()),
+        "sha256": digest,
+        "published_file": known is not None and known.sha256 == digest,
+        "url": known.url if known is not None else None,
+        "authors_repository": registry.REPOSITORY,
+        "repo_path": known.repo_path if known is not None else None,
+        "checkpoint_class": ckpt.root_class,
+        "converter": f"{REGISTRY[name].converter}['{name}']",
+        "experiment": conv.experiment,
+        "overrides": overrides,
+        "date": _now(),
+        "srnn_bench_git": git_info(),
+    })
+    for stale in ("prev.pt", "next.pt", "best.pt", "init.pt"):  # of a previous import into the same directory
+        (out / "checkpoints" / stale).unlink(missing_ok=True)
+    state = checkpoint_state(model, optimizer, scheduler)
+    atomic_torch_save(out / "checkpoints" / "last.pt", state)
+    return out
+
+
+# -- verify --------------------------------------------------------------------------------------
+def _pct(v) -> str:
+    return f"{100 * v:.2f}" if isinstance(v, (int, float)) else "-"
+
+
+def compare(e: Published, metrics: dict) -> tuple[str, list[dict]]:
+    """(status, rows): each authors'-code number beside ours (the metric measuring the same thing)."""
+    rows, checked, ok = [], 0, True
+    for n in e.authors_code:
+        ours = metrics.get(n.metric)
+        ours_pct = 100 * ours if isinstance(ours, (int, float)) else None
+        row = {"authors_code": n.value, "what": n.what, "metric": n.metric, "ours": ours_pct, "tolerance": n.tolerance}
+        if n.tolerance is not None:
+            checked += 1
+            row["within_tolerance"] = ours_pct is not None and abs(ours_pct - n.value) <= n.tolerance
+            ok = ok and row["within_tolerance"]
+        rows.append(row)
+    return ("verified" if ok else "differs") if checked else "measured", rows
+
+
+def verify(name: str, out: str | Path | None = None, data_dir: str | None = None, overrides: list[str] | None = None,
+           download: bool = True, echo=print) -> dict:
+    """Import + evaluate + compare; returns (and writes to ``<run>/eval/verify.json``) the record."""
+    from ..evaluate import EVAL_DIR, evaluate_run
+    from ..utils.io import write_json
+
+    e = registry.entry(name)
+    data_dir = str(data_dir or registry.default_data_dir())
+    paper = e.paper
+    record = {"name": name, "task": e.task, "paper": paper["accuracy"], "paper_source": paper["source"],
+              "authors_code": [{"value": n.value, "what": n.what} for n in e.authors_code],
+              "data_dir": data_dir, "date": _now(), "missing": [], "ours": {}}
+    echo(f"{name}: {e.task}; {e.architecture}")
+    echo(f"  paper (Yin et al. 2021 Table 1, {paper['cell']}): {paper['accuracy']}%")
+    for n in e.authors_code:
+        echo(f"  authors' code: {n.value}% ({n.what})")
+    try:
+        run_dir = import_checkpoint(name, out if out is not None else tempfile.mkdtemp(prefix=f"zoo_verify_{name}_"),
+                                    data_dir, download)
+    except ZooError as err:
+        if not e.local_path(data_dir).is_file():  # the checkpoint itself is absent
+            record.update(status="not verified", missing=[str(err)])
+            echo(f"  missing: {err}")
+            echo(f"  status: not verified (checkpoint absent under {data_dir})")
+            return record
+        raise
+    record["run_dir"] = str(run_dir)
+    echo(f"  imported -> {run_dir}")
+    eval_dir = run_dir / EVAL_DIR
+    missing = [d for d in e.data if not d.present(data_dir)]
+    if e.not_reproducible:
+        record["status"] = "not reproducible"
+        record["reason"] = e.not_reproducible
+        echo(f"  status: not reproducible ({e.not_reproducible}); the golden test checks the imported network")
+    elif missing:
+        record["missing"] = [f"{d.what}: expected {Path(data_dir) / d.pattern}; get it: {d.get}" for d in missing]
+        for line in record["missing"]:
+            echo(f"  missing: {line}")
+        record["status"] = "not verified"
+        echo(f"  status: not verified (data absent under {data_dir})")
+    else:
+        metrics = evaluate_run(run_dir, [f"paths.data_dir={data_dir}", *(overrides or [])])
+        status, rows = compare(e, metrics)
+        keys = dict.fromkeys(["test_acc", *(n.metric for n in e.authors_code)])
+        record.update(status=status, comparison=rows, n_test=metrics["n_test"], dtype=metrics["dtype"],
+                      ours={k: metrics.get(k) for k in keys if metrics.get(k) is not None},
+                      firing_rate_per_layer=metrics.get("firing_rate_per_layer"),
+                      sop_per_sample=metrics.get("sop_per_sample"), energy_per_step_pj=metrics.get("energy_per_step_pj"))
+        for r in rows:
+            tol = "" if r["tolerance"] is None else f" (tolerance {r['tolerance']}: {'ok' if r['within_tolerance'] else 'DIFFERS'})"
+            echo(f"  {r['metric']}: authors' code {r['authors_code']}% | srnn_bench {r['ours']:.2f}%{tol}"
+                 if r["ours"] is not None else f"  {r['metric']}: authors' code {r['authors_code']}% | srnn_bench -")
+        echo(f"  srnn_bench test_acc {_pct(metrics['test_acc'])}% on {metrics['n_test']} samples ({metrics['dtype']}); "
+             f"firing rate per layer {json.dumps({k: round(v, 4) for k, v in metrics['firing_rate_per_layer'].items()})}")
+        echo(f"  status: {status}")
+        write_json(eval_dir / "metrics.json", {**metrics, "verify": record})
+    write_json(eval_dir / VERIFY_FILE, record)
+    return record
+
+
+# -- table ---------------------------------------------------------------------------------------
+def _authors_cell(e: Published) -> str:
+    parts = []
+    for n in e.authors_code:
+        kind = "zero state" if n.tolerance is not None else ("notebook" if "notebook" in n.what else "file name")
+        what = f", {n.metric.removeprefix('test_acc_')}" if n.metric != "test_acc" and n.tolerance is not None else ""
+        parts.append(f"{n.value:g} ({kind}{what})")
+    return "; ".join(parts)
+
+
+def build_table(results: Path, data_dir: str | Path) -> str:
+    """The "Published models" table from the registry and ``<results>/<name>/eval/verify.json``."""
+    lines = [
+        "# Published models (Yin, Corradi & Bohte 2021)",
+        "",
+        f"Generated by `python -m srnn_bench.zoo table` from `srnn_bench/zoo/registry.py` and the `zoo verify` records under "
+        f"`{results}/<name>/eval/verify.json`; paper numbers from `results/paper_values/{registry.PAPER_VALUES}`. "
+        "Authors' code: *zero state* = the authors' own code run on the checkpoint with a deterministic zero initial "
+        "state in float64 (shared/reference/yin2021_checkpoints/README.md), what `zoo verify` checks within 0.05 points; "
+        "*notebook* = their evaluation notebook (random initial state); *file name* = the accuracy in the checkpoint's "
+        "name (their training script's log).",
+        "",
+        "| checkpoint | task | paper (Table 1) | authors' code | srnn_bench | status | data present |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in registry.ENTRIES:
+        rec_path = results / e.name / "eval" / VERIFY_FILE
+        rec = json.loads(rec_path.read_text()) if rec_path.is_file() else None
+        if rec and rec.get("ours"):
+            shown = [f"{_pct(v)} ({k.removeprefix('test_acc_') if k != 'test_acc' else 'acc'})" for k, v in rec["ours"].items()
+                     if k != "test_acc" or len(rec["ours"]) == 1]
+            ours = "; ".join(shown) + f" on {rec.get('n_test')} ({rec.get('dtype')})"
+        else:
+            ours = "not run" if rec is None else "-"
+        status = rec["status"] if rec else "-"
+        if rec is not None and rec.get("status") != "not verified":
+            present = "yes" if not rec.get("missing") else "no"
+        else:
+            present = "yes" if all(d.present(data_dir) for d in e.data) else "no"
+        if e.not_reproducible:
+            status = f"not reproducible ({e.not_reproducible})"
+        lines.append(f"| `{e.name}` | {e.task} | {e.paper['accuracy']} | {_authors_cell(e)} | {ours} | {status} | {present} |")
+    return "\n".join(lines) + "\n"
+
+
+# -- command line ----------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m srnn_bench.zoo", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--data-dir", help="default: $SRNN_BENCH_DATA, else data")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the published checkpoints")
+    p_imp = sub.add_parser("import", help="import NAME or FILE as a run directory")
+    p_imp.add_argument("source", help=f"one of {', '.join(REGISTRY)}, or a checkpoint file")
+    p_imp.add_argument("--out", type=Path)
+    p_imp.add_argument("--no-download", action="store_true")
+    p_ver = sub.add_parser("verify", help="import + evaluate + compare")
+    p_ver.add_argument("name", help=", ".join(REGISTRY))
+    p_ver.add_argument("--out", type=Path, help="run directory of the import (default: a new temporary one)")
+    p_ver.add_argument("--no-download", action="store_true")
+    p_ver.add_argument("overrides", nargs="*", help="evaluation overrides (python -m srnn_bench.evaluate), e.g. trainer.dtype=float32")
+    p_tab = sub.add_parser("table", help=f"write results/{TABLE_OUT}")
+    p_tab.add_argument("--results", type=Path, default=Path("results/zoo"))
+    p_tab.add_argument("--out", type=Path, default=Path("results") / TABLE_OUT)
+    args = ap.parse_args(argv)
+    data_dir = args.data_dir or registry.default_data_dir()
+
+    from ..data import DataError
+
+    try:
+        if args.command == "list":
+            print(f"{'name':<15} {'task':<32} {'paper':>6}  {'file':<8} architecture")
+            for r in list_rows(data_dir):
+                print(f"{r['name']:<15} {r['task']:<32} {r['paper']:>6}  {r['file']:<8} {r['architecture']}")
+            print(f"(files looked for under {Path(data_dir) / registry.LAYOUT_DIR}/<path in {registry.REPOSITORY}>)")
+        elif args.command == "import":
+            out = import_checkpoint(args.source, args.out, data_dir, not args.no_download)
+            print(f"imported {args.source} -> {out} (resume={out} fine-tunes it; python -m srnn_bench.evaluate {out})")
+        elif args.command == "verify":
+            rec = verify(args.name, args.out, data_dir, args.overrides, not args.no_download)
+            return 1 if rec["status"] == "differs" else 0
+        elif args.command == "table":
+            from ..utils.io import atomic_write_text
+
+            text = build_table(args.results, data_dir)
+            atomic_write_text(args.out, text)
+            print(text, end="")
+            print(f"-> {args.out}")
+    except (ValueError, DataError, FileNotFoundError, KeyError) as e:  # ZooError, UnsafeCheckpointError are ValueErrors
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"srnn_bench.zoo: error: {msg}", file=sys.stderr)
+        return 2
+    return 0
