@@ -266,3 +266,45 @@ def test_table_reads_the_verify_records(zoo, tmp_path):
     smnist = next(line for line in text.splitlines() if line.startswith("| `smnist_98.21`"))
     assert "not run" in smnist and "97.87 (zero state)" in smnist and "| 98.7 |" in smnist
     assert "not reproducible" in next(line for line in text.splitlines() if line.startswith("| `psmnist_94.73`"))
+
+
+# -- the real ECG file, through a throwaway converter (the real ones are srnn_bench.zoo.yin2021_*) ------
+ECG_KEYS = {"tau_m_h": (36,), "tau_adp_h": (36,), "tau_m_o": (6,), "tau_adp_o": (6,), "i2h.weight": (36, 4),
+            "i2h.bias": (36,), "h2h.weight": (36, 36), "h2h.bias": (36,), "h2o.weight": (6, 36), "h2o.bias": (6,)}
+
+
+def _ecg_state(ckpt, model):
+    s = ckpt.state
+    return {"layers.0.cell.tau_m": s["tau_m_h"], "layers.0.cell.tau_adp": s["tau_adp_h"],
+            "layers.0.w_in.weight": s["i2h.weight"], "layers.0.w_in.bias": s["i2h.bias"] + s["h2h.bias"],
+            "layers.0.w_rec.weight": s["h2h.weight"], "readout.cell.tau_m": s["tau_m_o"],
+            "readout.cell.tau_adp": s["tau_adp_o"], "readout.w_in.weight": s["h2o.weight"], "readout.w_in.bias": s["h2o.bias"]}
+
+
+@pytest.fixture
+def real_ecg(monkeypatch):
+    e = registry.entry("ecg_0.8589")
+    if not e.local_path(SHARED).is_file():
+        pytest.skip(f"{e.local_path(SHARED)} absent (the shared data copy is not next to the repository)")
+    conv = Converter("ecg_alif", 4, 6, lambda c: shapes_match(c, ECG_KEYS), _ecg_state)
+    monkeypatch.setitem(sys.modules, FAKE, types.SimpleNamespace(CONVERTERS={"ecg_0.8589": conv}))
+    fake = registry.Published(**{**e.__dict__, "converter": f"{FAKE}:CONVERTERS"})
+    monkeypatch.setattr(registry, "ENTRIES", tuple(fake if x.name == e.name else x for x in registry.ENTRIES))
+    monkeypatch.setitem(registry.REGISTRY, e.name, fake)
+    return e
+
+
+def test_import_the_real_ecg_checkpoint_by_name_and_as_a_file(real_ecg, tmp_path):
+    from srnn_bench.zoo.safe_load import load_authors_checkpoint
+
+    out = cli.import_checkpoint("ecg_0.8589", tmp_path / "ecg", str(SHARED), download=False)
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["sha256"] == real_ecg.sha256 and prov["published_file"] and prov["repo_path"] == real_ecg.repo_path
+    assert prov["url"] == registry.RAW_BASE + "NMI_vis/ecg/model_0.8589141409979619_36bptt-fr_MG.pth"
+    model = torch.load(out / "checkpoints" / "last.pt", weights_only=False)["model"]
+    src = load_authors_checkpoint(real_ecg.local_path(SHARED)).state
+    assert torch.equal(model["layers.0.cell.tau_adp"].float(), src["tau_adp_h"])  # taus as stored
+    assert torch.equal(model["layers.0.w_in.bias"].float(), src["i2h.bias"] + src["h2h.bias"])  # two biases folded
+    # the same file given by path is recognised by its parameter names and shapes
+    again = cli.import_checkpoint(str(real_ecg.local_path(SHARED)), tmp_path / "ecg2", str(SHARED))
+    assert json.loads((again / "provenance.json").read_text())["zoo_name"] == "ecg_0.8589"
