@@ -257,7 +257,11 @@ def test_verify_without_data_says_what_is_missing_and_where_to_get_it(tmp_path):
 
 def test_table_reads_the_verify_records(zoo, tmp_path):
     results = tmp_path / "results_zoo"
-    cli.verify("toy_12.5", results / "toy_12.5", str(zoo.data), ["dataset.limit_test=40"], echo=lambda s: None)
+    cli.verify("toy_12.5", tmp_path / "run", str(zoo.data), ["dataset.limit_test=40"], echo=lambda s: None,
+               record_dir=results)
+    copied = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file())
+    assert "toy_12.5/provenance.json" in copied and "toy_12.5/eval/test_confusion.csv" in copied
+    assert not any(p.endswith(".pt") for p in copied)  # a record, never the checkpoint
     text = cli.build_table(results, zoo.data)
     row = next(line for line in text.splitlines() if line.startswith("| `toy_12.5`"))
     rec = json.loads((results / "toy_12.5" / "eval" / "verify.json").read_text())
@@ -308,3 +312,11 @@ def test_import_the_real_ecg_checkpoint_by_name_and_as_a_file(real_ecg, tmp_path
     # the same file given by path is recognised by its parameter names and shapes
     again = cli.import_checkpoint(str(real_ecg.local_path(SHARED)), tmp_path / "ecg2", str(SHARED))
     assert json.loads((again / "provenance.json").read_text())["zoo_name"] == "ecg_0.8589"
+
+
+def test_compare_checks_only_the_deterministic_numbers():
+    ecg = registry.entry("ecg_0.8589")
+    assert cli.compare(ecg, {"test_acc_class0": 0.8586, "test_acc_masked": 0.8520})[0] == "verified"
+    assert cli.compare(ecg, {"test_acc_class0": 0.8586, "test_acc_masked": 0.8510})[0] == "differs"  # 0.12 points off
+    assert cli.compare(ecg, {"test_acc_class0": 0.8586})[0] == "partly verified"
+    assert cli.compare(registry.entry("shd_90.7"), {"test_acc": 0.5})[0] == "measured"  # file-name number only
