@@ -262,6 +262,12 @@ def test_table_reads_the_verify_records(zoo, tmp_path):
     copied = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file())
     assert "toy_12.5/provenance.json" in copied and "toy_12.5/eval/test_confusion.csv" in copied
     assert not any(p.endswith(".pt") for p in copied)  # a record, never the checkpoint
+    first = (results / "toy_12.5" / "eval" / "verify.json").read_text()
+    # another precision than the import's own (float32 here) goes to eval_<dtype>/, beside eval/
+    cli.verify("toy_12.5", tmp_path / "run", str(zoo.data), ["dataset.limit_test=40", "trainer.dtype=float64"],
+               echo=lambda s: None, record_dir=results)
+    assert json.loads((results / "toy_12.5" / "eval_float64" / "verify.json").read_text())["dtype"] == "float64"
+    assert (results / "toy_12.5" / "eval" / "verify.json").read_text() == first
     text = cli.build_table(results, zoo.data)
     row = next(line for line in text.splitlines() if line.startswith("| `toy_12.5`"))
     rec = json.loads((results / "toy_12.5" / "eval" / "verify.json").read_text())

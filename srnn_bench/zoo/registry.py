@@ -182,7 +182,8 @@ ENTRIES: tuple[Published, ...] = (
         "gsc_0.91398", "GSC v1 (12 classes)", "120 (ternary) -> 300 dense ALIF -> 300 rec ALIF -> 12 integrator",
         "GSC/0.91398-gscv1-_class.pth",
         "ca706b92f54ce0cdf552132fd0cc97ade2b320134d038a75599bfb12b1156f6a", "gsc_alif", GSC_TIMIT,
-        authors_code=(Number(91.398, _NAME + " (deterministic initial state in this script)"),),
+        authors_code=(Number(91.398, "in the file name: the test accuracy the authors' training script logged (its "
+                             "initial state is already deterministic; input normalised per batch)"),),
         data=_GSC,
         notes=("dense_1 neuron 172 is NaN throughout (silent)", "width 300 (the script says 256)"),
     ),
