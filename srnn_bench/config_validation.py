@@ -27,12 +27,14 @@ POSITIVE = {
     "sigma", "s", "gamma", "dt", "dt_ms", "batch_size", "eval_batch_size", "lr", "tau_lr_mult", "width", "slope",
     "b_j0", "step_size", "num_threads", "l_plus", "l_minus", "checkpoint_every_min", "limit_train",
     "limit_test", "grad_clip", "n_mels", "n_fft", "hop_length", "win_length", "sample_rate", "n_bins",
+    "hold_steps", "block_steps",
 }
 """Keys that must be > 0 wherever they occur (``null`` means "off" / "default" and is allowed)."""
 NON_NEGATIVE = {"h", "epochs", "skip_steps", "std", "beta", "weight_decay", "patience", "checkpoint_every_steps",
                 "eta_min", "momentum", "dropout", "num_workers"}
 INTEGER = {"batch_size", "eval_batch_size", "epochs", "skip_steps", "bits", "step_size", "num_threads",
-           "limit_train", "limit_test", "checkpoint_every_steps", "patience", "seed", "num_workers"}
+           "limit_train", "limit_test", "checkpoint_every_steps", "patience", "seed", "num_workers", "hold_steps",
+           "block_steps"}
 FRACTION = {"val_fraction", "test_fraction"}  # in [0, 1)
 UNIT_OPEN = {"dropout"}  # in [0, 1)
 SIZE_LISTS = {"hidden", "hidden_sizes"}  # lists of layer sizes, each a positive integer
@@ -169,6 +171,12 @@ def _check_choices(cfg: Mapping) -> None:
     kind = (cfg["model"].get("readout") or {}).get("kind")
     if kind is not None and kind not in READOUTS:
         _fail(f"unknown model.readout.kind '{kind}'; valid choices: {', '.join(READOUTS)}")
+    from .models.srnn import BACKWARD_INPUTS, BIDIRECTIONAL_MERGES
+
+    for key, valid in (("bidirectional_merge", BIDIRECTIONAL_MERGES), ("backward_input", BACKWARD_INPUTS)):
+        v = cfg["model"].get(key)
+        if v is not None and v not in valid:
+            _fail(f"unknown model.{key} '{v}'; valid choices: {', '.join(valid)}")
     u0 = cfg["neuron"].get("u0")
     if u0 is not None and u0 not in U0_SCHEMES:
         _fail(f"unknown neuron.u0 '{u0}'; valid choices: {', '.join(U0_SCHEMES)}")
@@ -184,6 +192,10 @@ def _check_combinations(cfg: Mapping) -> None:
     if tr.get("tbptt_steps") and model.get("bidirectional"):
         _fail(f"trainer.tbptt_steps={tr['tbptt_steps']} cannot chunk a bidirectional model (model.bidirectional=true: "
               "its backward half needs the whole sequence); use trainer.tbptt_steps=0")
+    block = (model.get("readout") or {}).get("block_steps") or 1
+    if tr.get("tbptt_steps") and block != 1:
+        _fail(f"trainer.tbptt_steps={tr['tbptt_steps']} cannot chunk a block readout (model.readout.block_steps="
+              f"{block}); use trainer.tbptt_steps=0")
     rec, hidden = model.get("recurrent"), model.get("hidden")
     if isinstance(rec, (list, tuple)) and isinstance(hidden, (list, tuple)) and len(rec) != len(hidden):
         _fail(f"model.recurrent has {len(rec)} entries for {len(hidden)} hidden layers (model.hidden)")
@@ -244,6 +256,11 @@ def validate_against_data(cfg, data) -> None:
         _fail(f"trainer.loss=per_step needs per-step labels, but dataset '{ds}' has one label per sequence; use trainer.loss={seq.replace(', ', '|')}")
     if loss != "per_step" and data.per_step_labels:
         _fail(f"trainer.loss={loss} needs one label per sequence, but dataset '{ds}' has per-step labels; use trainer.loss=per_step")
+    hold = int(cfg["encoder"].get("hold_steps") or 1) if enc == "identity" else 1
+    block = int((cfg["model"].get("readout") or {}).get("block_steps") or 1)
+    if data.per_step_labels and hold != block:
+        _fail(f"per-step labels need one readout step per input step: model.readout.block_steps ({block}) must "
+              f"equal encoder.hold_steps ({hold})")
     skip = int(cfg["trainer"].get("skip_steps") or 0)
     if skip and data.n_steps and skip >= data.n_steps:
         _fail(f"trainer.skip_steps={skip} must be < the sequence length ({data.n_steps} steps of dataset '{ds}')")

@@ -139,7 +139,7 @@ def test_fitting_encoder_and_loss_pass(run_cfg, tmp_path):
         (["trainer.epoch=3"], "unknown key 'trainer.epoch'; valid keys of trainer: batch_size"),
         (["dataset.path=x.npz"], "unknown key 'dataset.path'; valid keys of dataset:"),  # mnist1d has no path
         (["trainer.lrr=0.1,0.2", "--multirun"], "unknown key 'trainer.lrr'"),
-        (["model.readout.tau=3"], "unknown key 'model.readout.tau'; valid keys of model.readout: alpha, group, kind, tau_m, train_tau_m"),
+        (["model.readout.tau=3"], "unknown key 'model.readout.tau'; valid keys of model.readout: alpha, block_steps, group, kind"),
         (["nosuch.key=1"], "unknown key 'nosuch.key'; valid top-level keys:"),
         (["dataset=npz", "dataset.path=x.npz"], None),
         (["dataset=npz,mnist1d", "dataset.path=x.npz", "-m"], None),  # first sweep value picks the group

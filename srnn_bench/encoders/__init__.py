@@ -15,22 +15,31 @@ from .audio import Ternary
 
 class Identity(nn.Module):
     """Current injection: the input value is fed as current into the first layer
-    (Yin et al. 2021, Methods: S-MNIST, PS-MNIST, SoLi, TIMIT, GSC)."""
+    (Yin et al. 2021, Methods: S-MNIST, PS-MNIST, SoLi, TIMIT, GSC).
+
+    ``hold_steps = k`` (default 1) presents every input step for k consecutive simulation steps,
+    ``x'[t] = x[t // k]``, [T, B, C] -> [k T, B, C]: the authors' TIMIT code shows each 10 ms frame for 5
+    steps (``input[:, l // 5]``; Table S1's sequence length 500 = 100 frames x 5; golden JSON
+    ``timit_0.66292``). Pair it with ``model.readout.block_steps = k`` for one output per frame.
+    """
 
     binary = False
 
-    def __init__(self, binary_input: bool = False) -> None:
+    def __init__(self, binary_input: bool = False, hold_steps: int = 1) -> None:
         super().__init__()
+        if isinstance(hold_steps, bool) or not isinstance(hold_steps, int) or hold_steps < 1:
+            raise ValueError(f"encoder.hold_steps must be an integer >= 1, got {hold_steps!r}")
         self.binary = binary_input
+        self.hold_steps = int(hold_steps)
 
     def out_features(self, c: int) -> int:
         return c
 
     def out_steps(self, t: int) -> int:
-        return t
+        return t * self.hold_steps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+        return x if self.hold_steps == 1 else x.repeat_interleave(self.hold_steps, dim=0)
 
 
 class Population(nn.Module):
@@ -228,7 +237,7 @@ def build_encoder(cfg, binary_input: bool = False) -> nn.Module:
     if name not in ENCODERS:
         raise ValueError(f"unknown encoder '{name}'; valid choices: {', '.join(sorted(ENCODERS))}")
     if name == "identity":
-        return Identity(binary_input=binary_input)
+        return Identity(binary_input=binary_input, hold_steps=cfg.get("hold_steps", 1))
     try:
         return ENCODERS[name](**cfg)
     except TypeError as e:

@@ -14,8 +14,26 @@ Readouts (``model.readout.kind``):
   neurons, ``w_neg`` from all others; +1 / -0.1) to C leaky integrators ``u = alpha u + I`` (alpha 0.99).
 
 ``model.bidirectional=true`` (Yin Figure S2a, TIMIT): a forward and a backward stack of the hidden
-layers read the sequence in both directions; the mean of their top outputs drives the readout.
-A bidirectional network cannot stream (its backward half needs the future), so its ``step`` raises.
+layers read the sequence in both directions; their top outputs, aligned in time, drive the readout:
+
+- ``model.bidirectional_merge``: ``mean`` (default; the paper, Methods "TIMIT": "The mean of these layer's
+  output is then fed into the last layer") or ``concat`` (the authors' TIMIT code, bi_srnn-Dense-v3:
+  ``torch.cat((fw_spike, bw_spike), -1)``, a readout of ``2 N`` inputs; the published TIMIT checkpoint's
+  readout weights are [61, 1024]);
+- ``model.backward_input``: what the backward stack reads at its step ``l`` (``T`` steps): ``reversed``
+  (default) ``x[T - 1 - l]``, or ``authors`` ``x[(-l) mod T]`` -- the authors' TIMIT code reads
+  ``input[:, -l // 5]``, which Python evaluates as ``(-l) // 5`` (frame 0 first, then frames 99, 98, ...,
+  1, then frame 0 again for the last 4 steps; golden README, quirk 4). On the frame-held input
+  (``encoder.hold_steps``) that is exactly the reversed sequence rotated by one step, ``roll(flip(x), 1)``.
+  Either way the backward outputs are flipped back (the authors' ``bw_spikes.insert(0, s)``): output
+  ``k`` of the backward stack is the one of its processing step ``T - 1 - k``.
+
+``model.readout.block_steps = k`` (default 1; the authors' TIMIT code: 5, each frame held 5 steps): the
+readout is updated once per block of ``k`` steps with the mean of the block's ``k`` input vectors
+(``sum(merge_k) / 5`` in bi_srnn-Dense-v3), so the output has ``T / k`` steps (one per frame).
+
+A bidirectional network cannot stream (its backward half needs the future), so its ``step`` raises; so
+does a block readout (``block_steps > 1``), whose output step needs a whole block.
 """
 
 from __future__ import annotations
@@ -35,6 +53,8 @@ from .layers import LayerState, SpikingLayer
 log = logging.getLogger(__name__)
 
 READOUTS = ("integrator", "spiking", "linear", "population")
+BIDIRECTIONAL_MERGES = ("mean", "concat")
+BACKWARD_INPUTS = ("reversed", "authors")
 
 
 class ModelOutput(NamedTuple):
@@ -80,7 +100,8 @@ class SRNN(nn.Module):
         neuron: the ``neuron=`` config; ``layer_overrides[i]`` is merged into it for hidden layer i
             (per-layer time constants of Table S1, or any other neuron key).
         readout: ``{"kind": one of READOUTS, ...}`` (see the module docstring).
-        bidirectional: forward + backward stacks, mean-merged (Yin Figure S2a).
+        bidirectional: forward + backward stacks (Yin Figure S2a), merged by ``bidirectional_merge``
+            (``mean`` | ``concat``); the backward stack reads ``backward_input`` (``reversed`` | ``authors``).
     """
 
     def __init__(
@@ -95,8 +116,21 @@ class SRNN(nn.Module):
         layer_overrides: list[Mapping] | None = None,
         bias: bool = True,
         bidirectional: bool = False,
+        bidirectional_merge: str = "mean",
+        backward_input: str = "reversed",
     ) -> None:
         super().__init__()
+        if bidirectional_merge not in BIDIRECTIONAL_MERGES:
+            raise ValueError(f"unknown model.bidirectional_merge '{bidirectional_merge}'; valid choices: "
+                             f"{', '.join(BIDIRECTIONAL_MERGES)}")
+        if backward_input not in BACKWARD_INPUTS:
+            raise ValueError(f"unknown model.backward_input '{backward_input}'; valid choices: "
+                             f"{', '.join(BACKWARD_INPUTS)}")
+        block = readout.get("block_steps", 1)
+        if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+            raise ValueError(f"model.readout.block_steps must be an integer >= 1, got {block!r}")
+        self.block_steps = int(block)
+        self.bidirectional_merge, self.backward_input = bidirectional_merge, backward_input
         hidden = list(hidden)
         if any(int(h) <= 0 for h in hidden):
             raise ValueError(f"model.hidden must list positive layer sizes, got {hidden}")
@@ -122,6 +156,8 @@ class SRNN(nn.Module):
         self.layers = stack()
         self.layers_bwd = stack() if self.bidirectional else None
         n_prev = int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
+        if self.bidirectional and bidirectional_merge == "concat":
+            n_prev *= 2  # [forward, backward] side by side (the authors' TIMIT code)
 
         self.readout_kind = readout["kind"]
         self.final = None  # the population readout's final layer of group * C neurons
@@ -181,15 +217,20 @@ class SRNN(nn.Module):
             activity[f"layer{i}"] = h
             final_state.append(s)
         if self.bidirectional:
-            hb = x.flip(0)
+            hb = self.backward_sequence(x)
             for i, layer in enumerate(self.layers_bwd):
                 hb, _, _ = layer(hb, state[len(self._stages) + i])
                 activity[f"layer{i}_bwd"] = hb.flip(0)
-            h = 0.5 * (h + hb.flip(0))  # Figure S2a: mean of the two directions
+            hb = hb.flip(0)  # backward output k = its processing step T - 1 - k (authors: insert(0, s))
+            if self.bidirectional_merge == "mean":
+                h = 0.5 * (h + hb)  # Figure S2a / Methods "TIMIT": mean of the two directions
+            else:
+                h = torch.cat([h, hb], -1)  # the authors' TIMIT code: cat((fw, bw), -1)
         if self.final is not None:
             h, _, s = self.final(h, state[n])
             activity[f"layer{n}"] = h
             final_state.append(s)
+        h = self._block_mean(h)
         if self.readout_kind == "spiking":
             spikes, mem, s = self.readout(h, state[len(self._stages) - 1], record_membrane=True)
             activity["readout"] = spikes
@@ -199,6 +240,23 @@ class SRNN(nn.Module):
             out = ModelOutput(readout, activity)
         final_state.append(s)
         return (out, final_state) if return_state else out
+
+    def backward_sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """What the backward stack reads, step by step (``model.backward_input``): ``reversed`` ``x[T-1-l]``;
+        ``authors`` ``x[(-l) mod T]`` = ``roll(flip(x), 1)`` (their TIMIT code's ``input[:, -l // 5]``)."""
+        hb = x.flip(0)
+        return hb.roll(1, 0) if self.backward_input == "authors" else hb
+
+    def _block_mean(self, h: torch.Tensor) -> torch.Tensor:
+        """``model.readout.block_steps = k``: [T, B, F] -> [T / k, B, F], the mean of each block of k steps
+        (the authors' TIMIT code: ``sum(merged spikes of the frame's 5 steps) / 5`` feeds the readout)."""
+        k = self.block_steps
+        if k == 1:
+            return h
+        if h.shape[0] % k:
+            raise ValueError(f"model.readout.block_steps={k} needs a sequence length divisible by {k}, got "
+                             f"{h.shape[0]} steps (hold each frame k steps: encoder.hold_steps={k})")
+        return h.reshape(h.shape[0] // k, k, *h.shape[1:]).sum(1) / k
 
     # -- streaming: one step at a time -----------------------------------------------------------
     def init_state(self, batch: int, device=None, dtype=None) -> list[LayerState]:
@@ -213,6 +271,9 @@ class SRNN(nn.Module):
         """One time step for online use: ``x_t`` [B, n_in] -> (readout value [B, C], new state)."""
         if self.bidirectional:
             raise ValueError("model.bidirectional=true cannot stream: its backward half needs the whole sequence")
+        if self.block_steps > 1:
+            raise ValueError(f"model.readout.block_steps={self.block_steps} cannot stream step by step: an output "
+                             "step needs a whole block")
         new_state = []
         h = x_t
         for layer, s in zip(self._stages, state):
