@@ -247,12 +247,14 @@ def test_verify_without_data_says_what_is_missing_and_where_to_get_it(tmp_path):
     assert any("missing:" in s and "checkpoint not found at" in s and "raw.githubusercontent.com" in s for s in lines)
     if not (SHARED / "yin2021").is_dir():
         pytest.skip(f"{SHARED} absent: the data-absent path with a present checkpoint needs the published files")
-    if not registry.all_converters().get("shd_90.7"):
-        pytest.skip("the SHD converter (srnn_bench.zoo.yin2021_rnn) is not in this branch yet")
+    if not registry.all_converters().get("gsc_0.91398"):
+        pytest.skip("the GSC converter (srnn_bench.zoo.yin2021_gsc_timit) is not in this branch")
     lines = []
-    rec = cli.verify("shd_90.7", tmp_path / "shd", str(SHARED), echo=lines.append)
-    assert rec["status"] == "not verified" and len(rec["missing"]) == 2
-    assert all("zenkelab.org" in m for m in rec["missing"])
+    rec = cli.verify("gsc_0.91398", tmp_path / "gsc", str(SHARED), echo=lines.append)
+    assert rec["status"] == "not verified" and len(rec["missing"]) == 3  # test list, validation list, wav files
+    assert all("download.tensorflow.org/data/speech_commands_v0.01.tar.gz" in m for m in rec["missing"])
+    assert "(at least 60000 files)" in rec["missing"][2]
+    assert json.loads((tmp_path / "gsc" / "eval" / "verify.json").read_text())["status"] == "not verified"
 
 
 def test_table_reads_the_verify_records(zoo, tmp_path):

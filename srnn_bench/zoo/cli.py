@@ -231,7 +231,8 @@ def verify(name: str, out: str | Path | None = None, data_dir: str | None = None
         record["reason"] = e.not_reproducible
         echo(f"  status: not reproducible ({e.not_reproducible}); the golden test checks the imported network")
     elif missing:
-        record["missing"] = [f"{d.what}: expected {Path(data_dir) / d.pattern}; get it: {d.get}" for d in missing]
+        record["missing"] = [f"{d.what}: expected {Path(data_dir) / d.pattern}"
+                             f"{f' (at least {d.minimum} files)' if d.minimum > 1 else ''}; get it: {d.get}" for d in missing]
         for line in record["missing"]:
             echo(f"  missing: {line}")
         record["status"] = "not verified"

@@ -51,14 +51,21 @@ class Number:
 
 @dataclass(frozen=True)
 class DataNeed:
-    """A file an evaluation needs: ``pattern`` (glob under the data directory), what it is, where to get it."""
+    """Files an evaluation needs: at least ``minimum`` matches of ``pattern`` (glob under the data directory);
+    what they are, and where to get them."""
 
     pattern: str
     what: str
     get: str
+    minimum: int = 1
 
     def present(self, data_dir: str | Path) -> bool:
-        return any(Path(data_dir).glob(self.pattern))
+        n = 0
+        for _ in Path(data_dir).glob(self.pattern):
+            n += 1
+            if n >= self.minimum:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -117,24 +124,15 @@ def _qtdb() -> tuple[DataNeed, ...]:
     )
 
 
-def _hsd(name: str, splits: tuple[str, ...]) -> tuple[DataNeed, ...]:
-    lower = name.lower()
-    return tuple(
-        DataNeed(f"{name}/{lower}_{s}.h5", f"{name} {s} file ({lower}_{s}.h5)", f"https://zenkelab.org/datasets/{lower}_{s}.h5.zip, unzipped")
-        for s in splits
-    )
+def _catalog(dataset: str) -> tuple[DataNeed, ...]:
+    """The data-presence catalog's files of a dataset (:mod:`srnn_bench.data.presence`: one list for
+    ``make reproduce-*``, ``scripts/list_datasets.py`` and the zoo)."""
+    from ..data.presence import CATALOG, catalog_entry
+
+    _where, checks, how = CATALOG[catalog_entry(dataset)]
+    return tuple(DataNeed(pattern, f"{dataset} {what}", how, minimum) for pattern, minimum, what in checks)
 
 
-_GSC = (
-    DataNeed("speech_commands_v0.01/testing_list.txt", "Google Speech Commands v0.01 test list",
-             "download.tensorflow.org/data/speech_commands_v0.01.tar.gz, extracted into speech_commands_v0.01/"),
-    DataNeed("speech_commands_v0.01/*/*.wav", "Google Speech Commands v0.01 wav files",
-             "download.tensorflow.org/data/speech_commands_v0.01.tar.gz, extracted into speech_commands_v0.01/"),
-)
-_TIMIT = (
-    DataNeed("TIMIT/**/*.[Ww][Aa][Vv]", "TIMIT wav files", "by hand: LDC93S1 (LDC licence), into TIMIT/"),
-    DataNeed("TIMIT/**/*.[Pp][Hh][Nn]", "TIMIT phone files", "by hand: LDC93S1 (LDC licence), into TIMIT/"),
-)
 _NAME = "in the file name: the test accuracy the authors' training script logged (random initial state)"
 
 ENTRIES: tuple[Published, ...] = (
@@ -156,7 +154,7 @@ ENTRIES: tuple[Published, ...] = (
         "SHD/model_90.7-readout-2layer-v2-4ms.pth",
         "2b69992f7a64b86440a5b679103ca6e84c305813ece50fd28858114347818b37", "shd_alif", RNN,
         authors_code=(Number(90.72, _NAME + " ('Accuracy: 90.7243816254417')"),),
-        data=_hsd("SHD", ("train", "test")),
+        data=_catalog("shd"),
     ),
     Published(
         "shd_87.41", "SHD (20 classes)", "700 -> 128 rec ALIF -> 128 rec ALIF -> 20 integrator, sum of softmax t > 10",
@@ -166,7 +164,7 @@ ENTRIES: tuple[Published, ...] = (
             Number(87.46, "authors' notebook NMI_vis/SHD/vis.ipynb on the SHD test set (random initial state)"),
             Number(87.41, _NAME),
         ),
-        data=_hsd("SHD", ("train", "test")),
+        data=_catalog("shd"),
     ),
     Published(
         "ssc_74.19", "SSC (35 classes)", "700 -> 400 rec ALIF -> 400 rec ALIF -> 35 integrator, mean membrane t > 0",
@@ -176,7 +174,7 @@ ENTRIES: tuple[Published, ...] = (
             Number(74.05, "authors' notebook NMI_vis/SSC/vis.ipynb on the SSC test set (random initial state)"),
             Number(74.19, _NAME),
         ),
-        data=_hsd("SSC", ("train", "valid", "test")),
+        data=_catalog("ssc"),
     ),
     Published(
         "gsc_0.91398", "GSC v1 (12 classes)", "120 (ternary) -> 300 dense ALIF -> 300 rec ALIF -> 12 integrator",
@@ -184,7 +182,7 @@ ENTRIES: tuple[Published, ...] = (
         "ca706b92f54ce0cdf552132fd0cc97ade2b320134d038a75599bfb12b1156f6a", "gsc_alif", GSC_TIMIT,
         authors_code=(Number(91.398, "in the file name: the test accuracy the authors' training script logged (its "
                              "initial state is already deterministic; input normalised per batch)"),),
-        data=_GSC,
+        data=_catalog("gsc"),
         notes=("dense_1 neuron 172 is NaN throughout (silent)", "width 300 (the script says 256)"),
     ),
     Published(
@@ -192,7 +190,7 @@ ENTRIES: tuple[Published, ...] = (
         "TIMIT/0.66292-bi-srnn-v3_MN-v1.pth",
         "4fca941a3290b4b73380f85a58654ed187469d08640cdf3bfa6bd9afe4a760e4", "timit_bialif", GSC_TIMIT,
         authors_code=(Number(66.292, _NAME),),
-        data=_TIMIT,
+        data=_catalog("timit"),
         notes=("rnn_fw1.tau_adp[363] < 0: runs as stored",),
     ),
     Published(
