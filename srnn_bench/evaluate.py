@@ -180,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="key=value: dataset.*, paths.*, trainer.dtype, ... (see above)")
     ap.add_argument("--checkpoint", default="last", help="last (default) | best | prev")
     ap.add_argument("--out", type=Path, help="write here instead of RUN_DIR/eval")
-    args = ap.parse_args(argv)
+    args, extra = ap.parse_known_args(argv)  # key=value overrides may follow the options too
+    bad = [a for a in extra if a.startswith("-") or "=" not in a]
+    if bad:
+        ap.error(f"unrecognized arguments: {' '.join(bad)}")
+    args.overrides = [*args.overrides, *extra]
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from .data import DataError
 

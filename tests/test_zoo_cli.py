@@ -210,6 +210,9 @@ def test_evaluate_bad_overrides_are_one_line(zoo):
         r = _cli("-m", "srnn_bench.evaluate", str(run), *args)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and msg in r.stderr, (args, r.stderr)
     assert main([str(zoo.tmp)]) == 2  # not a run directory
+    # overrides may follow the options
+    assert main([str(run), "--out", str(zoo.tmp / "e"), "dataset.limit_test=5", "trainer.dtype=float64"]) == 0
+    assert json.loads((zoo.tmp / "e" / "metrics.json").read_text())["n_test"] == 5
 
 
 def test_resume_fine_tunes_an_imported_run(zoo):
@@ -228,7 +231,7 @@ def test_resume_fine_tunes_an_imported_run(zoo):
 # -- verify / table ----------------------------------------------------------------------------------
 def test_verify_prints_paper_authors_and_ours_and_writes_them(zoo, monkeypatch):
     lines = []
-    rec = cli.verify("toy_12.5", zoo.tmp / "v", str(zoo.data), ["dataset.limit_test=40"], echo=lines.append)
+    rec = cli.verify("toy_12.5", zoo.tmp / "v", str(zoo.data), echo=lines.append)
     text = "\n".join(lines)
     assert rec["status"] == "verified" and "paper (Yin et al. 2021 Table 1, ecg_alif): 85.9%" in text
     assert "authors' code 50.0% | srnn_bench" in text
@@ -237,7 +240,10 @@ def test_verify_prints_paper_authors_and_ours_and_writes_them(zoo, monkeypatch):
     assert json.loads((zoo.tmp / "v" / "eval" / "metrics.json").read_text())["verify"]["status"] == "verified"
     tight = registry.Published(**{**zoo.entry.__dict__, "authors_code": (registry.Number(100.5, "impossible", "test_acc", 0.05),)})
     monkeypatch.setitem(registry.REGISTRY, "toy_12.5", tight)
-    assert cli.verify("toy_12.5", zoo.tmp / "v2", str(zoo.data), ["dataset.limit_test=40"], echo=lambda s: None)["status"] == "differs"
+    assert cli.verify("toy_12.5", zoo.tmp / "v2", str(zoo.data), echo=lambda s: None)["status"] == "differs"
+    # a subset is not compared with numbers of the whole test set
+    sub = cli.verify("toy_12.5", zoo.tmp / "v3", str(zoo.data), ["dataset.limit_test=40"], echo=lambda s: None)
+    assert sub["status"].startswith("measured on a subset (dataset.limit_test=40") and sub["n_test"] == 40
 
 
 def test_verify_without_data_says_what_is_missing_and_where_to_get_it(tmp_path):
@@ -259,8 +265,7 @@ def test_verify_without_data_says_what_is_missing_and_where_to_get_it(tmp_path):
 
 def test_table_reads_the_verify_records(zoo, tmp_path):
     results = tmp_path / "results_zoo"
-    cli.verify("toy_12.5", tmp_path / "run", str(zoo.data), ["dataset.limit_test=40"], echo=lambda s: None,
-               record_dir=results)
+    cli.verify("toy_12.5", tmp_path / "run", str(zoo.data), echo=lambda s: None, record_dir=results)
     copied = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file())
     assert "toy_12.5/provenance.json" in copied and "toy_12.5/eval/test_confusion.csv" in copied
     assert not any(p.endswith(".pt") for p in copied)  # a record, never the checkpoint
@@ -273,7 +278,7 @@ def test_table_reads_the_verify_records(zoo, tmp_path):
     text = cli.build_table(results, zoo.data)
     row = next(line for line in text.splitlines() if line.startswith("| `toy_12.5`"))
     rec = json.loads((results / "toy_12.5" / "eval" / "verify.json").read_text())
-    assert f"{100 * rec['ours']['test_acc']:.2f} (acc) on 40" in row and "| verified |" in row
+    assert f"{100 * rec['ours']['test_acc']:.2f} (acc) on {rec['n_test']}" in row and "| verified |" in row
     assert "| 85.9 |" in row  # the ecg_alif paper cell it was given
     smnist = next(line for line in text.splitlines() if line.startswith("| `smnist_98.21`"))
     assert "not run" in smnist and "97.87 (zero state)" in smnist and "| 98.7 |" in smnist

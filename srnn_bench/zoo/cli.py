@@ -21,7 +21,8 @@ own retrained checkpoint from the authors' scripts) is recognised by its paramet
 - ``partly verified``: those measured hold, but one is not measured by this srnn_bench (e.g. ECG's
   ``test_acc_class0`` before the ECG loader's two counting rules exist) (0);
 - ``measured``: evaluated; the authors' numbers for this checkpoint come from random initial states
-  or their training logs only, so there is nothing exact to check against (0);
+  or their training logs only, so there is nothing exact to check against (0); ``measured on a subset``:
+  ``dataset.limit_test`` was given, so nothing is checked either (0);
 - ``not verified``: the checkpoint or the data is absent: one line per missing item, where to put it
   and where to get it (0);
 - ``not reproducible``: imported, but its accuracy cannot be measured even with the data (PS-MNIST: the
@@ -240,6 +241,9 @@ def verify(name: str, out: str | Path | None = None, data_dir: str | None = None
     else:
         metrics = evaluate_run(run_dir, [f"paths.data_dir={data_dir}", *(overrides or [])], out=eval_dir)
         status, rows = compare(e, metrics)
+        limits = [o for o in overrides or [] if o.startswith("dataset.limit_test=") and o.split("=", 1)[1] not in ("", "null")]
+        if limits and status != "measured":  # the authors' numbers are of the whole test set
+            status = f"measured on a subset ({limits[-1]}; not checked)"
         keys = dict.fromkeys(["test_acc", *(n.metric for n in e.authors_code)])
         record.update(status=status, comparison=rows, n_test=metrics["n_test"], dtype=metrics["dtype"],
                       ours={k: metrics.get(k) for k in keys if metrics.get(k) is not None},
@@ -367,7 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     p_tab = sub.add_parser("table", help=f"write results/{TABLE_OUT}")
     p_tab.add_argument("--results", type=Path, default=Path("results/zoo"))
     p_tab.add_argument("--out", type=Path, default=Path("results") / TABLE_OUT)
-    args = ap.parse_args(argv)
+    args, extra = ap.parse_known_args(argv)  # key=value overrides may follow the options too
+    bad = [a for a in extra if a.startswith("-") or "=" not in a or args.command != "verify"]
+    if bad:
+        ap.error(f"unrecognized arguments: {' '.join(bad)}")
+    if args.command == "verify":
+        args.overrides = [*args.overrides, *extra]
     data_dir = args.data_dir or registry.default_data_dir()
 
     from ..data import DataError
