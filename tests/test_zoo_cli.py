@@ -333,3 +333,10 @@ def test_compare_checks_only_the_deterministic_numbers():
     assert cli.compare(ecg, {"test_acc_class0": 0.8586, "test_acc_masked": 0.8510})[0] == "differs"  # 0.12 points off
     assert cli.compare(ecg, {"test_acc_class0": 0.8586})[0] == "partly verified"
     assert cli.compare(registry.entry("shd_90.7"), {"test_acc": 0.5})[0] == "measured"  # file-name number only
+
+
+def test_readme_quotes_the_generated_table():
+    table = (ROOT / "results" / cli.TABLE_OUT).read_text()
+    readme = ROOT / "README.md"
+    assert cli.quote_in_readme(readme, table) == readme.read_text(), "run python -m srnn_bench.zoo table"
+    assert table.count("\n| `") == len(registry.ENTRIES)
