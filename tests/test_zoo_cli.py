@@ -340,3 +340,27 @@ def test_readme_quotes_the_generated_table():
     readme = ROOT / "README.md"
     assert cli.quote_in_readme(readme, table) == readme.read_text(), "run python -m srnn_bench.zoo table"
     assert table.count("\n| `") == len(registry.ENTRIES)
+
+
+def test_the_energy_tool_reads_an_evaluated_import(zoo, capsys):
+    from srnn_bench import energy
+    from srnn_bench.evaluate import evaluate_run
+
+    run = cli.import_checkpoint("toy_12.5", zoo.tmp / "run", str(zoo.data))
+    m = evaluate_run(run, ["dataset.limit_test=20"])
+    capsys.readouterr()
+    assert energy.main(["--run-dir", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "per sample (40.0 steps)" in out and f"SOP {round(m['sop_per_sample']):,}" in out  # the measured rates
+
+
+def test_importing_an_unsafe_file_is_one_line_exit_2(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'PWNED'}",))
+
+    bad = tmp_path / "evil.pth"
+    torch.save({"w": torch.zeros(1), "x": Evil()}, bad)
+    r = _cli("-m", "srnn_bench.zoo", "import", str(bad), "--out", str(tmp_path / "run"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "refused" in r.stderr and "system" in r.stderr
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "run").exists()
