@@ -148,6 +148,8 @@ def test_import_file_is_recognised_by_its_parameter_names_and_shapes(zoo):
     out = cli.import_checkpoint(str(other), zoo.tmp / "run2", str(zoo.data))
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["zoo_name"] == "toy_12.5" and not prov["published_file"] and prov["url"] is None
+    named = cli.import_checkpoint(str(other), zoo.tmp / "run_as", str(zoo.data), as_name="toy_12.5")
+    assert json.loads((named / "provenance.json").read_text())["sha256"] == registry.sha256_of(other)
     bad = zoo.tmp / "other_net.pth"
     torch.save({"w": torch.zeros(3)}, bad)
     with pytest.raises(registry.ZooError, match="no converter recognises its parameters"):

@@ -1,7 +1,7 @@
 """``python -m srnn_bench.zoo list | import | verify | table``: the published checkpoints as srnn_bench runs.
 
     python -m srnn_bench.zoo list                              # the registry, and which files are here
-    python -m srnn_bench.zoo import NAME|FILE [--out RUN_DIR]  # -> an ordinary run directory
+    python -m srnn_bench.zoo import NAME|FILE [--out RUN_DIR] [--as NAME]  # -> an ordinary run directory
     python -m srnn_bench.zoo verify NAME [--out RUN_DIR]       # import + evaluate + paper / authors / ours
     python -m srnn_bench.zoo table [--results results/zoo]     # -> results/published_models.md
 
@@ -63,11 +63,12 @@ def list_rows(data_dir: str | Path) -> list[dict]:
 
 
 # -- import --------------------------------------------------------------------------------------
-def _resolve(source: str, data_dir: str, download: bool):
-    """(zoo name, checkpoint path, converter, registry entry or None) for a NAME or a FILE."""
+def _resolve(source: str, data_dir: str, download: bool, as_name: str | None = None):
+    """(zoo name, checkpoint path, converter, registry entry or None) for a NAME or a FILE (``as_name``:
+    convert the FILE with that entry's converter instead of recognising it)."""
     from .safe_load import load_authors_checkpoint
 
-    if source in REGISTRY:
+    if source in REGISTRY and as_name is None:
         path = registry.locate(source, data_dir, download)
         ckpt = load_authors_checkpoint(path)
         conv = registry.converter(source)
@@ -79,6 +80,11 @@ def _resolve(source: str, data_dir: str, download: bool):
         raise ZooError(f"'{source}' is neither a published model ({', '.join(REGISTRY)}) nor an existing file")
     ckpt = load_authors_checkpoint(path)
     known = registry.by_sha256(registry.sha256_of(path))
+    if as_name is not None:
+        conv = registry.converter(as_name)
+        if not conv.matches(ckpt):
+            raise ZooError(f"{path}: its parameter names/shapes do not match the converter of '{as_name}'")
+        return as_name, path, ckpt, conv, known if known is not None and known.name == as_name else None
     convs = registry.all_converters()
     matched = [n for n, c in convs.items() if c.matches(ckpt)]
     if known is not None and known.name in matched:
@@ -89,7 +95,7 @@ def _resolve(source: str, data_dir: str, download: bool):
             f"{ckpt.root_class or 'state_dict'}); known networks: {', '.join(sorted(convs)) or 'none installed'}"
         )
     if len(matched) > 1:
-        raise ZooError(f"{path}: its parameters fit several networks ({', '.join(matched)}); import it by name instead")
+        raise ZooError(f"{path}: its parameters fit several networks ({', '.join(matched)}); say which with --as NAME")
     return matched[0], path, ckpt, convs[matched[0]], known
 
 
@@ -106,9 +112,9 @@ def _check_out(out: Path) -> None:
 
 
 def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str | None = None,
-                      download: bool = True) -> Path:
-    """Import a published checkpoint (NAME) or a file saved by the authors' scripts (FILE) into a run
-    directory; returns it."""
+                      download: bool = True, as_name: str | None = None) -> Path:
+    """Import a published checkpoint (NAME) or a file saved by the authors' scripts (FILE; ``as_name``: the
+    network it is, when its parameters fit several) into a run directory; returns it."""
     from omegaconf import OmegaConf
 
     from ..config_validation import validate_config
@@ -120,8 +126,8 @@ def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str 
     from ..utils.io import atomic_torch_save, atomic_write_text, environment, git_info, write_json
 
     data_dir = str(data_dir or registry.default_data_dir())
-    name, path, ckpt, conv, known = _resolve(source, data_dir, download)
-    overrides = [f"experiment={conv.experiment}", f"paths.data_dir={data_dir}"]
+    name, path, ckpt, conv, known = _resolve(source, data_dir, download, as_name)
+    overrides = [f"experiment={conv.experiment}", f"paths.data_dir='{data_dir}'"]
     cfg = compose(overrides)
     validate_config(cfg)
     tr = cfg.trainer
@@ -376,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     p_imp.add_argument("source", help=f"one of {', '.join(REGISTRY)}, or a checkpoint file")
     p_imp.add_argument("--out", type=Path)
     p_imp.add_argument("--no-download", action="store_true")
+    p_imp.add_argument("--as", dest="as_name", metavar="NAME", help="FILE is this network (when its parameters fit several)")
     p_ver = sub.add_parser("verify", help="import + evaluate + compare")
     p_ver.add_argument("name", help=", ".join(REGISTRY))
     p_ver.add_argument("--out", type=Path, help="run directory of the import (default: a new temporary one)")
@@ -405,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r['name']:<15} {r['task']:<32} {r['paper']:>6}  {r['file']:<8} {r['architecture']}")
             print(f"(files looked for under {Path(data_dir) / registry.LAYOUT_DIR}/<path in {registry.REPOSITORY}>)")
         elif args.command == "import":
-            out = import_checkpoint(args.source, args.out, data_dir, not args.no_download)
+            out = import_checkpoint(args.source, args.out, data_dir, not args.no_download, args.as_name)
             print(f"imported {args.source} -> {out} (resume={out} fine-tunes it; python -m srnn_bench.evaluate {out})")
         elif args.command == "verify":
             rec = verify(args.name, args.out, data_dir, args.overrides, not args.no_download, record_dir=args.record)
