@@ -69,7 +69,7 @@ def read_model_state(path: Path) -> tuple[dict, dict]:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ValueError(f"{path}: unreadable or refused checkpoint ({type(e).__name__}: {first})") from None
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
-        raise ValueError(f"{path}: not a srnn_bench checkpoint (no 'model' state_dict)")
+        raise ValueError(f"{path}: not a srnn_bench checkpoint (no 'model' state_dict)")  # noqa: TRY004 - one-line input error
     return ckpt["model"], {"epoch": ckpt.get("epoch"), "format": ckpt.get("format")}
 
 
@@ -90,7 +90,7 @@ def apply_overrides(cfg, overrides: list[str]):
         if OmegaConf.select(cfg, key, default="<absent>") == "<absent>":
             parent = key.rpartition(".")[0]
             node = OmegaConf.select(cfg, parent, default=None)
-            valid = ", ".join(sorted(str(k) for k in node.keys())) if OmegaConf.is_dict(node) else ""
+            valid = ", ".join(sorted(str(k) for k in node)) if OmegaConf.is_dict(node) else ""
             raise ValueError(f"unknown key '{key}' in the run's config; valid keys of {parent}: {valid}")
         OmegaConf.update(cfg, key, yaml.safe_load(value) if value else value, merge=False)
     return cfg

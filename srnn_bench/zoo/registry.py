@@ -60,12 +60,7 @@ class DataNeed:
     minimum: int = 1
 
     def present(self, data_dir: str | Path) -> bool:
-        n = 0
-        for _ in Path(data_dir).glob(self.pattern):
-            n += 1
-            if n >= self.minimum:
-                return True
-        return False
+        return any(n + 1 >= self.minimum for n, _ in enumerate(Path(data_dir).glob(self.pattern)))
 
 
 @dataclass(frozen=True)
@@ -308,7 +303,7 @@ def fetch(url: str, path: Path, sha256: str, timeout: float = 60.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - fixed https URL
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
             for chunk in iter(lambda: resp.read(1 << 20), b""):
                 out.write(chunk)
         got = sha256_of(tmp)
