@@ -22,7 +22,7 @@ own retrained checkpoint from the authors' scripts) is recognised by its paramet
   ``test_acc_class0`` before the ECG loader's two counting rules exist) (0);
 - ``measured``: evaluated; the authors' numbers for this checkpoint come from random initial states
   or their training logs only, so there is nothing exact to check against (0); ``measured on a subset``:
-  ``dataset.limit_test`` was given, so nothing is checked either (0);
+  ``dataset.limit_test`` was given, so nothing is checked either, nor ``measured in float32`` (0);
 - ``not verified``: the checkpoint or the data is absent: one line per missing item, where to put it
   and where to get it (0);
 - ``not reproducible``: imported, but its accuracy cannot be measured even with the data (PS-MNIST: the
@@ -250,6 +250,8 @@ def verify(name: str, out: str | Path | None = None, data_dir: str | None = None
         limits = [o for o in overrides or [] if o.startswith("dataset.limit_test=") and o.split("=", 1)[1] not in ("", "null")]
         if limits and status != "measured":  # the authors' numbers are of the whole test set
             status = f"measured on a subset ({limits[-1]}; not checked)"
+        elif metrics["dtype"] != "float64" and status != "measured":  # ... and measured in float64
+            status = f"measured in {metrics['dtype']} (the authors' numbers are float64; not checked)"
         keys = dict.fromkeys(["test_acc", *(n.metric for n in e.authors_code)])
         record.update(status=status, comparison=rows, n_test=metrics["n_test"], dtype=metrics["dtype"],
                       ours={k: metrics.get(k) for k in keys if metrics.get(k) is not None},
