@@ -175,7 +175,9 @@ def run(args) -> dict:
             if not cfg_path.is_file():
                 raise FileNotFoundError(f"{cfg_path} not found: --run-dir must be a run directory of srnn_bench")
             cfg = OmegaConf.merge(OmegaConf.load(cfg_path), OmegaConf.from_dotlist(args.overrides))
-            mpath = args.run_dir / layout.METRICS
+            # a finished run's metrics, else those of `python -m srnn_bench.evaluate` (an imported network)
+            mpath = next((p for p in (args.run_dir / layout.METRICS, args.run_dir / layout.EVAL / layout.METRICS) if p.is_file()),
+                         args.run_dir / layout.METRICS)
             if mpath.is_file():
                 measured = json.loads(mpath.read_text())
             ck_in, ck_classes = _shape_from_checkpoint(args.run_dir)
@@ -216,7 +218,7 @@ def run(args) -> dict:
     if params is not None:
         out["n_params"] = params
     if measured:
-        out["rates_from"] = str(args.run_dir / layout.METRICS)
+        out["rates_from"] = str(mpath)
     return out
 
 

@@ -26,7 +26,7 @@ from .surrogates import build_surrogate
 from .training import Trainer, TrainerConfig
 from .training.loggers import build_logger
 from .training.optim import build_optimizer, build_scheduler
-from .training.trainer import resolve_device, seed_everything
+from .training.trainer import resolve_device, resolve_dtype, seed_everything
 from .utils import layout
 from .utils.io import atomic_write_text, environment, git_info, write_json
 
@@ -51,6 +51,27 @@ def run_dir_of(cfg: DictConfig) -> Path:
         return Path(cfg.paths.run_dir)
 
 
+def trainer_config(tr) -> TrainerConfig:
+    """The :class:`TrainerConfig` of the ``trainer`` config node (training and ``srnn_bench.evaluate``)."""
+    return TrainerConfig(
+        epochs=int(tr.epochs),
+        batch_size=int(tr.batch_size),
+        eval_batch_size=int(tr.get("eval_batch_size", 256)),
+        loss=str(tr.loss),
+        skip_steps=int(tr.get("skip_steps", 0)),
+        grad_clip=tr.get("grad_clip"),
+        seed=int(tr.seed),
+        progress=bool(tr.get("progress", True)),
+        num_workers=int(tr.get("num_workers", 0)),
+        checkpoint_every_steps=tr.get("checkpoint_every_steps"),
+        checkpoint_every_min=tr.get("checkpoint_every_min"),
+        on_nonfinite=str(tr.get("on_nonfinite", "stop")),
+        tbptt_steps=int(tr.get("tbptt_steps") or 0),
+        tbptt_update=str(tr.get("tbptt_update") or "sequence"),
+        dtype=str(tr.get("dtype", "float32")),
+    )
+
+
 def run(cfg: DictConfig) -> dict:
     """Train and evaluate one configuration; returns the final metrics (also in ``metrics.json``)."""
     t0 = time.perf_counter()
@@ -58,6 +79,7 @@ def run(cfg: DictConfig) -> dict:
         cfg = resumed_config(cfg)
     validate_config(cfg)
     tr = cfg.trainer
+    dtype = resolve_dtype(tr.get("dtype", "float32"))  # before any work: one line for a bad value
     if tr.get("num_threads"):
         torch.set_num_threads(int(tr.num_threads))
     run_dir = run_dir_of(cfg)
@@ -77,6 +99,7 @@ def run(cfg: DictConfig) -> dict:
     surrogate = build_surrogate(cfg.surrogate)
     seed_everything(int(tr.seed))  # model init independent of how much randomness the data used
     model = build_model(cfg.model, encoder.out_features(data.n_inputs), data.n_classes, cfg.neuron, surrogate)
+    model.to(dtype)  # trainer.dtype, before the optimiser sees the parameters
     device = resolve_device(str(tr.device))
     optimizer = build_optimizer(model, cfg.optimizer, float(tr.lr))
     scheduler = build_scheduler(optimizer, cfg.scheduler, int(tr.epochs))
@@ -87,22 +110,7 @@ def run(cfg: DictConfig) -> dict:
         data,
         optimizer,
         scheduler,
-        TrainerConfig(
-            epochs=int(tr.epochs),
-            batch_size=int(tr.batch_size),
-            eval_batch_size=int(tr.get("eval_batch_size", 256)),
-            loss=str(tr.loss),
-            skip_steps=int(tr.get("skip_steps", 0)),
-            grad_clip=tr.get("grad_clip"),
-            seed=int(tr.seed),
-            progress=bool(tr.get("progress", True)),
-            num_workers=int(tr.get("num_workers", 0)),
-            checkpoint_every_steps=tr.get("checkpoint_every_steps"),
-            checkpoint_every_min=tr.get("checkpoint_every_min"),
-            on_nonfinite=str(tr.get("on_nonfinite", "stop")),
-            tbptt_steps=int(tr.get("tbptt_steps") or 0),
-            tbptt_update=str(tr.get("tbptt_update") or "sequence"),
-        ),
+        trainer_config(tr),
         run_dir,
         device,
         logger,

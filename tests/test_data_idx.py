@@ -38,7 +38,7 @@ def test_smnist_items_are_pixels_over_255(tmp_path):
     img = read_idx(tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte.gz")
     x, y = d.train[3]
     assert x.shape == (784, 1) and d.n_steps == 784 and not d.binary_input
-    assert torch.allclose(x[:, 0], torch.from_numpy(img[3].reshape(-1)).float() / 255)
+    assert torch.allclose(x[:, 0], torch.from_numpy(img[3].reshape(-1)).double() / 255)
     w8 = build_data({"name": "smnist", "layout": "sequence", "window": 8, "download": False}, str(tmp_path))
     assert w8.train[0][0].shape == (784, 8) and w8.n_inputs == 8
 

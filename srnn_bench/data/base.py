@@ -38,10 +38,10 @@ class TensorSequenceDataset(Dataset):
         return self.x[i], self.y[i]
 
 
-def collate_time_first(batch):
-    """[(x [T, C], y)] -> (x [T, B, C] float32, y [B] or [T, B])."""
+def collate_time_first(batch, dtype: torch.dtype = torch.float32):
+    """[(x [T, C], y)] -> (x [T, B, C] of ``dtype`` (``trainer.dtype``), y [B] or [T, B])."""
     xs, ys = zip(*batch)
-    x = torch.stack(xs, dim=1).float()
+    x = torch.stack(xs, dim=1).to(dtype)
     y = torch.stack(ys)
     if y.ndim == 2:
         y = y.t()

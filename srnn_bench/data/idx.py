@@ -38,7 +38,7 @@ import torch
 
 from .base import DataError, DataSplits
 from .cache import download, missing_data_message, verify_checksum
-from .sparse import ArrayDataset, train_val_test
+from .sparse import ArrayDataset, limited, train_val_test
 
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 FILES = {
@@ -162,7 +162,9 @@ class _Encode:
         self.layout, self.perm, self.index, self.binarize = layout, perm, index, binarize
 
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
-        x = img.reshape(-1).float() / 255.0  # Yin Methods: x / 255 as input current
+        # Yin Methods: x / 255 as input current; computed in float64 (collate casts to trainer.dtype: the
+        # float32 result is the same correctly rounded quotient, float64 keeps the authors' float64 value)
+        x = img.reshape(-1).double() / 255.0
         if self.binarize is not None:
             x = (x > self.binarize).float()
         if self.perm is not None:
@@ -172,7 +174,9 @@ class _Encode:
         return x[self.index]  # [T, window]
 
 
-def build(cfg, data_dir: str) -> DataSplits:
+def build(cfg, data_dir: str, test_only: bool = False) -> DataSplits:
+    """The splits of ``cfg``; ``test_only`` (evaluation, :func:`srnn_bench.data.build_data`): the t10k files
+    only, no training split (empty) and no validation split."""
     name = cfg["name"]
     source = cfg.get("source") or DEFAULT_SOURCE.get(name)
     if source not in SOURCES:
@@ -187,9 +191,13 @@ def build(cfg, data_dir: str) -> DataSplits:
     binarize = None if binarize is None else float(binarize)
     enc = _Encode(layout, perm, index, binarize)
     dl, md5 = bool(cfg.get("download", True)), bool(cfg.get("verify_md5", False))
-    x_tr, y_tr = load_split(data_dir, source, "train", dl, md5)
     x_te, y_te = load_split(data_dir, source, "test", dl, md5)
-    train, val, test = train_val_test(ArrayDataset(x_tr, y_tr, enc), ArrayDataset(x_te, y_te, enc), cfg)
+    if test_only:
+        empty = ArrayDataset(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), enc)
+        train, val, test = empty, None, limited(ArrayDataset(x_te, y_te, enc), cfg.get("limit_test"))
+    else:
+        x_tr, y_tr = load_split(data_dir, source, "train", dl, md5)
+        train, val, test = train_val_test(ArrayDataset(x_tr, y_tr, enc), ArrayDataset(x_te, y_te, enc), cfg)
     return DataSplits(
         train=train,
         test=test,

@@ -25,6 +25,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 2
 ON_NONFINITE = ("stop", "skip")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+"""``trainer.dtype``: the precision of the model's parameters, its inputs and its state."""
 HANG_ENV = "SRNN_BENCH_TEST_HANG_AFTER_STEP"
 """Test hook: after this many optimiser steps (counted over the whole run, resumed steps included)
 the trainer sleeps forever, so a test can ``kill -9`` it at a known point. Never set it otherwise."""
@@ -61,6 +64,13 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    """The torch dtype of ``trainer.dtype`` (one line naming the valid choices otherwise)."""
+    if str(name) not in DTYPES:
+        raise ValueError(f"unknown trainer.dtype '{name}'; valid choices: {', '.join(DTYPES)}")
+    return DTYPES[str(name)]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -131,6 +141,8 @@ class TrainerConfig:
     tbptt_update: str = "sequence"
     """``sequence``: accumulate the chunk gradients, one optimiser step per batch; ``chunk``: one step
     per chunk (TBPTT(k, k); needs ``loss=per_step``). See :mod:`srnn_bench.training.tbptt`."""
+    dtype: str = "float32"
+    """``float32`` | ``float64``: parameters, inputs (cast when batched) and state (which follows the input)."""
 
 
 @dataclass
@@ -147,6 +159,29 @@ class EpochProgress:
     extra: dict = field(default_factory=dict)
 
 
+def checkpoint_state(model, optimizer, scheduler, *, epoch: int = 0, progress: EpochProgress | None = None,
+                     global_step: int = 0, data_order: dict | None = None, history: list | None = None,
+                     best: dict | None = None, wall_time_s: float = 0.0) -> dict:
+    """The checkpoint format (:data:`CHECKPOINT_FORMAT`) that :meth:`Trainer.maybe_resume` reads. The
+    defaults describe a run with no epoch done (``srnn_bench.zoo import``: published weights, fresh
+    optimiser); ``data_order=None`` is not checked on resume."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "epoch": epoch,
+        "step": progress.step if progress is not None else 0,
+        "progress": asdict(progress) if progress is not None else None,
+        "global_step": global_step,
+        "data_order": data_order,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "rng": rng_state(),
+        "history": list(history or []),
+        "best": dict(best or {}),
+        "wall_time_s": wall_time_s,
+    }
+
+
 class Trainer:
     """Train ``model`` on ``data`` with ``optimizer``/``scheduler``; write metrics and checkpoints to ``run_dir``."""
 
@@ -159,7 +194,8 @@ class Trainer:
             raise ValueError(f"unknown trainer.on_nonfinite '{cfg.on_nonfinite}'; valid choices: {', '.join(ON_NONFINITE)}")
         tbptt.check_tbptt(cfg.tbptt_steps, cfg.tbptt_update, cfg.loss)
         tbptt.check_model(model, cfg.tbptt_steps)
-        self.model, self.encoder, self.data = model.to(device), encoder.to(device), data
+        self.dtype = resolve_dtype(cfg.dtype)
+        self.model, self.encoder, self.data = model.to(device, self.dtype), encoder.to(device, self.dtype), data
         self.optimizer, self.scheduler, self.cfg = optimizer, scheduler, cfg
         self.run_dir, self.device, self.logger = Path(run_dir), device, logger
         self.ckpt_dir = self.run_dir / layout.CHECKPOINTS
@@ -177,15 +213,16 @@ class Trainer:
 
     # -- data ----------------------------------------------------------------------------------
     def _loader(self, ds, train: bool, epoch: int = 0, start_step: int = 0) -> DataLoader:
+        collate = partial(collate_time_first, dtype=self.dtype)  # trainer.dtype
         if train:
             order = train_order(len(ds), self.cfg.seed, epoch)
             batches = _Batches(order, self.cfg.batch_size, start_step)
             # an explicit generator: creating the iterator must not draw from the global RNG
             return DataLoader(
-                ds, batch_sampler=batches, collate_fn=collate_time_first, generator=torch.Generator(), num_workers=self.cfg.num_workers
+                ds, batch_sampler=batches, collate_fn=collate, generator=torch.Generator(), num_workers=self.cfg.num_workers
             )
         return DataLoader(
-            ds, batch_size=self.cfg.eval_batch_size, shuffle=False, collate_fn=collate_time_first, num_workers=self.cfg.num_workers
+            ds, batch_size=self.cfg.eval_batch_size, shuffle=False, collate_fn=collate, num_workers=self.cfg.num_workers
         )
 
     def steps_per_epoch(self) -> int:
@@ -378,21 +415,18 @@ class Trainer:
     def state_dict(self, epoch: int, progress: EpochProgress | None = None) -> dict:
         """Everything needed to continue exactly here: ``epoch`` epochs done, plus ``progress.step``
         batches of the next one when ``progress`` is given (a mid-epoch checkpoint)."""
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "epoch": epoch,
-            "step": progress.step if progress is not None else 0,
-            "progress": asdict(progress) if progress is not None else None,
-            "global_step": self.global_step,
-            "data_order": {"seed": self.cfg.seed, "batch_size": self.cfg.batch_size, "n_train": len(self.data.train)},
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-            "rng": rng_state(),
-            "history": self.history,
-            "best": self.best,
-            "wall_time_s": self.wall_time_s + time.perf_counter() - self._session_start,
-        }
+        return checkpoint_state(
+            self.model,
+            self.optimizer,
+            self.scheduler,
+            epoch=epoch,
+            progress=progress,
+            global_step=self.global_step,
+            data_order={"seed": self.cfg.seed, "batch_size": self.cfg.batch_size, "n_train": len(self.data.train)},
+            history=self.history,
+            best=self.best,
+            wall_time_s=self.wall_time_s + time.perf_counter() - self._session_start,
+        )
 
     def _check_parameters_finite(self, where: str) -> None:
         for name, p in self.model.named_parameters():

@@ -12,6 +12,10 @@ A run directory (Hydra's output dir, or ``paths.run_dir``; README, "Using it") h
     error.txt              instead of metrics.json when the run failed: the one-line reason and the traceback
                            (:data:`ERROR`); a later session of the same run renames it error.previous.txt
                            (:data:`PREVIOUS_ERROR`)
+    eval/                  ``python -m srnn_bench.evaluate``: config.yaml, env.json, metrics.json, confusion
+                           matrices, and ``zoo verify``'s verify.json (:data:`EVAL`, :data:`VERIFY`); another
+                           precision than the run's goes to eval_<dtype>/
+    provenance.json        imported networks (``zoo import``): source file, sha256, URL, converter (:data:`PROVENANCE`)
     .hydra/                Hydra's record of the config and the overrides (:data:`HYDRA`, :data:`OVERRIDES`);
                            ``resume=DIR`` puts this session's in .hydra_resume/ (:data:`HYDRA_RESUME`)
     checkpoints/           (:data:`CHECKPOINTS`)
@@ -41,6 +45,9 @@ HYDRA = ".hydra"
 HYDRA_RESUME = ".hydra_resume"
 OVERRIDES = "overrides.yaml"  # inside HYDRA
 MULTIRUN_SUMMARY = "multirun_summary.json"
+EVAL = "eval"
+VERIFY = "verify.json"  # inside EVAL
+PROVENANCE = "provenance.json"
 
 CHECKPOINTS = "checkpoints"
 LAST, PREV, NEXT, BEST, INIT = "last.pt", "prev.pt", "next.pt", "best.pt", "init.pt"

@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
@@ -130,6 +131,11 @@ def _globals_in(stream: bytes) -> set[str]:
     return found
 
 
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def _py3_name(full: str) -> str:
     """The name pickle's ``fix_imports`` gives a Python 2 global (``__builtin__.set`` -> ``builtins.set``)."""
     import _compat_pickle
@@ -150,8 +156,8 @@ def scan_globals(path: str | Path) -> set[str]:
         names = set().union(*(_globals_in(s) for s in _pickle_streams(path)))
     except UnsafeCheckpointError as e:
         raise UnsafeCheckpointError(f"{path}: refused: {e}") from None
-    except Exception as e:  # truncated / not a pickle
-        raise UnsafeCheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {e})") from None
+    except Exception as e:  # noqa: BLE001 - truncated / not a pickle: one line
+        raise UnsafeCheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {_first_line(e)})") from None
     names = {_py3_name(n) for n in names}
     bad = sorted(n for n in names if n not in _torch_allowed() and not n.startswith(RECORD_PREFIXES))
     if bad:
@@ -171,13 +177,13 @@ def load_authors_checkpoint(path: str | Path) -> AuthorsCheckpoint:
     names = scan_globals(path)
     try:
         obj = _load_zip(path, names) if zipfile.is_zipfile(path) else _load_legacy(path)
-    except UnsafeCheckpointError:
-        raise
+    except UnsafeCheckpointError as e:
+        raise UnsafeCheckpointError(str(e) if str(path) in str(e) else f"{path}: {e}") from None
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
         raise UnsafeCheckpointError(f"{path}: refused by the restricted unpickler: {first}") from None
-    except Exception as e:
-        raise UnsafeCheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {e})") from None
+    except Exception as e:  # noqa: BLE001 - any other failure of a damaged file: one line
+        raise UnsafeCheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {_first_line(e)})") from None
     ckpt = AuthorsCheckpoint(path=path, state={})
     if isinstance(obj, ModuleRecord):
         _flatten(obj, "", ckpt)
@@ -198,12 +204,27 @@ def _load_zip(path: Path, names: set[str]):
         return torch.load(path, map_location="cpu", weights_only=True)
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Resolves only torch's weights-only allowlist and :data:`RECORD_PREFIXES` (as records)."""
+class _RestrictedUnpickler(pickle._Unpickler):
+    """Resolves only torch's weights-only allowlist and :data:`RECORD_PREFIXES` (as records), and BUILDs
+    (sets state on) only records, tensors and ordered dicts, as torch's weights-only unpickler does: a
+    plain unpickler would let ``BUILD`` set attributes on an allowlisted *class* (``collections.Counter``)
+    for the whole process. The pure-Python unpickler is used because its opcode table can be restricted;
+    the object pickle is small (tensor data are raw bytes after it)."""
+
+    dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, file, persistent_load=None) -> None:
         super().__init__(file)
         self._pload = persistent_load
+
+    def load_build(self) -> None:
+        inst = self.stack[-2]
+        if isinstance(inst, type) or not isinstance(inst, (ModuleRecord, torch.Tensor, dict)):
+            raise UnsafeCheckpointError(f"refused: the file sets the state of a {type(inst).__name__} "
+                                        f"{getattr(inst, '__name__', '')}".rstrip())
+        super().load_build()
+
+    dispatch[pickle.BUILD[0]] = load_build
 
     def find_class(self, module: str, name: str):
         full = _py3_name(f"{module}.{name}")
