@@ -36,6 +36,7 @@ from ..data import IGNORE_INDEX, DataSplits, collate_time_first
 from ..metrics import ActivityMeter, ConfusionMatrix
 from ..models.layers import detach_state
 from ..utils.io import atomic_torch_save, write_jsonl
+from ..utils.sample_rng import per_sample_generators, sample_seed
 from . import tbptt
 from .losses import anytime_correct, loss_and_correct, sequence_logits
 
@@ -346,9 +347,15 @@ class Trainer:
             n = max(a.numel(), b.numel())
             return torch.nn.functional.pad(a, (0, n - a.numel())) + torch.nn.functional.pad(b, (0, n - b.numel()))
 
+        first = 0
         for x, y in self._loader(ds, train=False):
-            x, y = self.encoder(x.to(self.device)), y.to(self.device)
-            out = self.model(x)
+            # every random draw of a sample (initial membrane, noise, rate code) from its own generator:
+            # the metrics depend on neither eval_batch_size nor how often the splits were evaluated
+            seeds = [sample_seed(self.cfg.seed, prefix, first + i) for i in range(x.shape[1])]
+            first += x.shape[1]
+            with per_sample_generators(seeds):
+                x, y = self.encoder(x.to(self.device)), y.to(self.device)
+                out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
             total_loss, correct, counted, n_batches = total_loss + loss.item(), correct + c, counted + n, n_batches + 1
             at = anytime_correct(out, y).double().cpu()  # [T] correct at each step
@@ -512,7 +519,14 @@ class Trainer:
                 self.save(epoch + 1, "best.pt")
             self.save(epoch + 1, "last.pt")
             self._write_history()  # after the checkpoint: metrics.jsonl never runs ahead of last.pt
-        return self.history[-1] if self.history else {}
+        if not self.history:  # trainer.epochs=0: the untrained network's metrics
+            metrics = {"epoch": 0}
+            if self.data.val is not None:
+                metrics.update(self.evaluate(self.data.val, "val"))
+            metrics.update(self.evaluate(self.data.test, "test"))
+            metrics["wall_time_s"] = self.wall_time_s + time.perf_counter() - self._session_start
+            return metrics
+        return self.history[-1]
 
     def _step_scheduler(self, metrics: dict) -> None:
         if self.scheduler is None:

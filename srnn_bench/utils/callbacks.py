@@ -17,7 +17,10 @@ log = logging.getLogger("srnn_bench")
 
 class MultirunSummary(Callback):
     """After a ``--multirun``: ``<sweep dir>/multirun_summary.json`` and a printed table of which jobs
-    finished, which failed and why (from each job's ``metrics.json`` / ``error.txt``)."""
+    finished, which failed and why (from each job's ``metrics.json`` / ``error.txt``). ``last_failed``: how
+    many jobs did not finish (``python -m srnn_bench`` then exits 1)."""
+
+    last_failed = 0
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
@@ -27,6 +30,7 @@ class MultirunSummary(Callback):
         write_json(sweep_dir / "multirun_summary.json", summary)
         text = format_summary(summary)
         log.info("multirun summary (%s):\n%s", sweep_dir / "multirun_summary.json", text)
+        MultirunSummary.last_failed = summary["n_failed"] + summary["n_incomplete"]
         if summary["n_failed"] or summary["n_incomplete"]:
             print(f"srnn_bench: {summary['n_failed']} failed / {summary['n_incomplete']} incomplete job(s) in {sweep_dir}; "
                   "see multirun_summary.json")
