@@ -260,12 +260,14 @@ def _main() -> None:
             msg = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
             log.error("error: %s", msg)
             FAILED_JOBS.append(msg)
-            if not isinstance(e, RunDirConflict):  # never beside another run's results
+            if not isinstance(e, RunDirConflict):  # never beside another run's (or this run's finished) results
                 try:
                     run_dir = run_dir_of(cfg)
                 except Exception:  # noqa: BLE001 - e.g. resume=DIR that is not a path
                     run_dir = Path(hc.runtime.output_dir)
                 try:
+                    if (run_dir / "metrics.json").is_file():
+                        raise OSError(f"{run_dir} holds a finished run's metrics.json: error.txt is not written beside it")
                     run_dir.mkdir(parents=True, exist_ok=True)
                     atomic_write_text(run_dir / "error.txt", msg + "\n\n" + traceback.format_exc())
                 except OSError as w:

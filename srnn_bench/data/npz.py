@@ -51,9 +51,15 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise DataError(f"{path}: file not found (set dataset.path=FILE.npz with arrays x [N,T,C] and y [N] or [N,T])")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise DataError(f"{path}: a single array (.npy), not an .npz archive; save x and y with "
+                            "np.savez(FILE.npz, x=x, y=y)")
+        with loaded as f:
             arrays = {k: f[k] for k in f.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        if isinstance(e, DataError):
+            raise
         raise DataError(f"{path}: not a readable .npz file ({e})") from None
     for key in ("x", "y"):
         if key not in arrays:

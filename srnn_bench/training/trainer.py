@@ -357,7 +357,8 @@ class Trainer:
                 x, y = self.encoder(x.to(self.device)), y.to(self.device)
                 out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
-            total_loss, correct, counted, n_batches = total_loss + loss.item(), correct + c, counted + n, n_batches + 1
+            # the loss weighted by what it averages (sequences or labelled frames): independent of the batching
+            total_loss, correct, counted, n_batches = total_loss + loss.item() * n, correct + c, counted + n, n_batches + 1
             at = anytime_correct(out, y).double().cpu()  # [T] correct at each step
             counted_t = torch.full_like(at, y.shape[-1]) if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu()
             anytime, n_seq = _add_padded(anytime, at), _add_padded(n_seq, counted_t)
@@ -368,7 +369,7 @@ class Trainer:
             meter.update(x, out)
         summary = meter.summary(self.model, getattr(self.encoder, "binary", False))
         confusion.save(self.run_dir, prefix)
-        metrics = {f"{prefix}_loss": total_loss / max(n_batches, 1), f"{prefix}_acc": correct / max(counted, 1)}
+        metrics = {f"{prefix}_loss": total_loss / max(counted, 1), f"{prefix}_acc": correct / max(counted, 1)}
         curve = anytime / n_seq.clamp(min=1)
         if self.data.per_step_labels:
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
