@@ -119,7 +119,8 @@ def check_key_overrides(argv: list[str]) -> str | None:
             continue  # a key of an experiment file or an open node: no schema type
         try:
             for v in _values(o):
-                convert(key, default, v)
+                if not (isinstance(v, str) and "${" in v):  # an interpolation: typed once resolved, by run()
+                    convert(key, default, v)
         except SchemaError as e:
             return str(e)
     return None

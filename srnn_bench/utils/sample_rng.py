@@ -16,7 +16,25 @@ from contextvars import ContextVar
 
 import torch
 
-_GENERATORS: ContextVar[list[torch.Generator] | None] = ContextVar("srnn_bench_sample_generators", default=None)
+class _Streams:
+    """One generator per sample and device (made on first use: CPU draws stay on the CPU, CUDA ones on the GPU)."""
+
+    def __init__(self, seeds: Sequence[int]) -> None:
+        self.seeds = [int(s) for s in seeds]
+        self.by_device: dict[str, list[torch.Generator]] = {}
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def on(self, device) -> list[torch.Generator]:
+        dev = torch.device(device if device is not None else "cpu")
+        key = str(dev)
+        if key not in self.by_device:
+            self.by_device[key] = [torch.Generator(device=dev).manual_seed(s) for s in self.seeds]
+        return self.by_device[key]
+
+
+_GENERATORS: ContextVar[_Streams | None] = ContextVar("srnn_bench_sample_generators", default=None)
 SPLITS = {"val": 1, "test": 2}
 
 
@@ -28,7 +46,7 @@ def sample_seed(seed: int, split: str, index: int) -> int:
 @contextmanager
 def per_sample_generators(seeds: Sequence[int]):
     """Within the block, the batch row ``b`` of every draw below comes from a generator seeded ``seeds[b]``."""
-    token = _GENERATORS.set([torch.Generator().manual_seed(int(s)) for s in seeds])
+    token = _GENERATORS.set(_Streams(seeds))
     try:
         yield
     finally:
@@ -36,15 +54,15 @@ def per_sample_generators(seeds: Sequence[int]):
 
 
 def _per_row(draw, shape: Sequence[int], batch_dim: int, device, dtype) -> torch.Tensor | None:
-    gens = _GENERATORS.get()
-    if gens is None:
+    streams = _GENERATORS.get()
+    if streams is None:
         return None
     shape = list(shape)
-    if shape[batch_dim] != len(gens):
-        raise RuntimeError(f"per-sample draw of batch {shape[batch_dim]} inside a block of {len(gens)} samples")
+    if shape[batch_dim] != len(streams):
+        raise RuntimeError(f"per-sample draw of batch {shape[batch_dim]} inside a block of {len(streams)} samples")
     row = shape[:batch_dim] + shape[batch_dim + 1:]
-    out = torch.stack([draw(row, generator=g, dtype=dtype or torch.get_default_dtype()) for g in gens], dim=batch_dim)
-    return out.to(device) if device is not None else out
+    dtype = dtype or torch.get_default_dtype()
+    return torch.stack([draw(row, generator=g, dtype=dtype, device=g.device) for g in streams.on(device)], dim=batch_dim)
 
 
 def rand(shape: Sequence[int], batch_dim: int = 0, device=None, dtype=None) -> torch.Tensor:
