@@ -113,7 +113,7 @@ def check_key_overrides(argv: list[str]) -> str | None:
             if default is not _ABSENT:
                 return f"~{key}: srnn_bench needs {key} (it has no default to fall back to); give it a value instead"
             continue
-        if not in_cfg and not any(key.startswith(p + ".") for p in OPEN):
+        if not in_cfg and not any(key == p or key.startswith(p + ".") for p in OPEN):
             return _unknown_key(cfg, key)
         if default is _ABSENT:
             continue  # a key of an experiment file or an open node: no schema type

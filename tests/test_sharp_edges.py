@@ -149,6 +149,19 @@ def test_a_key_added_to_a_yaml_gets_its_type_from_its_default(tmp_path, monkeypa
         schema._load.cache_clear()
 
 
+def _experiments():
+    from srnn_bench.config_schema import CONFIG_DIR
+
+    return sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+
+
+def test_every_experiment_file_fits_the_schema():
+    """Experiment files (also ones added later) set values of the groups' types; a mismatch fails here."""
+    for name in _experiments():
+        cfg = compose([f"experiment={name}"])
+        apply_schema(cfg)
+
+
 # -- 2. reused run and sweep directories -----------------------------------------------------------------------
 def test_reused_run_directory_with_another_config_is_left_exactly_as_found(tmp_path):
     npz = make_npz(tmp_path / "d.npz")
@@ -260,6 +273,7 @@ def test_an_open_node_takes_new_keys():
     from srnn_bench.__main__ import check_key_overrides
 
     assert check_key_overrides(["experiment=ecg_alif", "+model.readout.neuron.b_j0=0.1"]) is None
+    assert check_key_overrides(["+model.readout.neuron={b_j0: 0.1}"]) is None
 
 
 # -- 6. evaluation and thread count ------------------------------------------------------------------------
