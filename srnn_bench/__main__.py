@@ -64,13 +64,25 @@ def _values(o) -> list:
     return [o.value()]
 
 
-def check_key_overrides(argv: list[str]) -> str | None:
+def _hydra_literal(v) -> str | None:
+    """``v`` in Hydra's override syntax, for the scalars (and lists of them) the schema converts; else None."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list) and all(isinstance(x, (bool, int, float)) for x in v):
+        return "[" + ",".join(_hydra_literal(x) for x in v) + "]"
+    return None
+
+
+def check_key_overrides(argv: list[str], typed: dict[str, str] | None = None) -> str | None:
     """Return a one-line error for the first ``key=value`` the typed schema refuses, else ``None``.
 
     Composes the config with the group choices of ``argv`` (first value of a sweep) and checks each key
     override against it and :mod:`srnn_bench.config_schema`: the key must exist (``+key=`` too, unless
     its node is open), its value(s) must have the key's type, and ``~key`` may not remove a schema key.
-    ``hydra.*`` is left to Hydra.
+    ``hydra.*`` is left to Hydra. ``typed``: filled with ``{argument: the same override with its value(s)
+    converted}`` (``model.bidirectional=no`` -> ``model.bidirectional=false``), for Hydra to compose.
     """
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -118,11 +130,15 @@ def check_key_overrides(argv: list[str]) -> str | None:
         if default is _ABSENT:
             continue  # a key of an experiment file or an open node: no schema type
         try:
-            for v in _values(o):
-                if not (isinstance(v, str) and "${" in v):  # an interpolation: typed once resolved, by run()
-                    convert(key, default, v)
+            values = _values(o)
+            converted = [v if isinstance(v, str) and "${" in v else convert(key, default, v) for v in values]
         except SchemaError as e:
             return str(e)
+        if typed is not None and any(type(v) is not type(c) or v != c for v, c in zip(values, converted)):
+            literals = [_hydra_literal(v) for v in converted]
+            if o.input_line and None not in literals:
+                prefix = o.input_line.split("=", 1)[0]
+                typed[o.input_line] = f"{prefix}={','.join(literals)}"
     return None
 
 
@@ -289,11 +305,13 @@ FAILED_JOBS: list[str] = []
 
 def entry() -> None:
     argv = sys.argv[1:]
-    err = (check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv) or check_directories(argv)
+    typed: dict[str, str] = {}
+    err = (check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv, typed) or check_directories(argv)
            or check_reused_directories(argv))
     if err:
         print(f"srnn_bench: error: {err}", file=sys.stderr)
         sys.exit(2)
+    sys.argv = [sys.argv[0], *(typed.get(a, a) for a in argv)]  # Hydra composes the converted values
     sys.argv += resume_overrides(argv)
     os.environ.setdefault("WANDB_MODE", "offline")
     from .utils.callbacks import MultirunSummary

@@ -18,7 +18,7 @@ from conftest import ROOT, compose
 from test_reliability import SMALL
 from test_resume import make_npz
 
-from srnn_bench.config_schema import SchemaError, apply_schema, convert, expected_types, schema_defaults
+from srnn_bench.config_schema import SchemaError, apply_schema, convert, expected_types, option_file, schema_defaults
 from srnn_bench.data import DataError, build_data
 from srnn_bench.run import run
 from srnn_bench.utils.runs import iter_run_dirs, summarize_runs
@@ -65,6 +65,18 @@ def test_cli_booleans_are_converted_at_composition(tmp_path):
     init = torch.load(run_dir / "checkpoints" / "init.pt", weights_only=False)["model"]
     assert torch.equal(state["layers.0.cell.tau_m"], init["layers.0.cell.tau_m"])  # tau_m not trained
     assert "it/s" not in proc.stderr  # no progress bar
+    # converted at composition: Hydra composed (and recorded) the typed values
+    assert "model.bidirectional=false" in (run_dir / ".hydra" / "overrides.yaml").read_text()
+
+
+def test_command_line_values_are_rewritten_typed_for_hydra():
+    from srnn_bench.__main__ import check_key_overrides
+
+    typed: dict[str, str] = {}
+    args = ["model.bidirectional=no,yes", "trainer.epochs='3'", "trainer.lr=1", "model.recurrent=[on,off]", "trainer.seed=2"]
+    assert check_key_overrides(args, typed) is None
+    assert typed == {"model.bidirectional=no,yes": "model.bidirectional=false,true", "trainer.epochs='3'": "trainer.epochs=3",
+                     "trainer.lr=1": "trainer.lr=1.0", "model.recurrent=[on,off]": "model.recurrent=[true,false]"}
 
 
 def compose_saved(run_dir: Path) -> dict:
@@ -93,6 +105,7 @@ def _all_keys():
     for folder in sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name not in UNTYPED_GROUPS):
         for f in sorted(folder.glob("*.yaml")):
             cfg = compose([f"{folder.name}={f.stem}"]) if folder.name not in ("trainer", "paths") else compose()
+            assert option_file(folder.name, cfg[folder.name]) == f  # the schema reads the file that was chosen
             defaults = schema_defaults(cfg)[folder.name]
             out += [(f"{folder.name}={f.stem}", f"{folder.name}.{k}", v) for k, v in leaves("", defaults)]
     return out
