@@ -230,7 +230,7 @@ def test_multirun_with_a_failing_job_finishes_the_others_and_summarises(tmp_path
     summary = json.loads((sweep / "multirun_summary.json").read_text())
     assert (summary["n_ok"], summary["n_failed"], summary["n_incomplete"]) == (2, 1, 0)
     failed = [r for r in summary["runs"] if r["status"] == "failed"]
-    assert failed[0]["error"] == "trainer.lr must be > 0, got -1.0" and "trainer.lr=-1" in failed[0]["overrides"]
+    assert failed[0]["error"] == "trainer.lr must be > 0, got -1.0" and "trainer.lr=-1.0" in failed[0]["overrides"]
     assert Path(failed[0]["run_dir"]).name == "1"
     for job in ("0", "2"):
         assert json.loads((sweep / job / "metrics.json").read_text())["epochs"] == 1
