@@ -191,10 +191,11 @@ def check_directories(argv: list[str]) -> str | None:
     from .utils.io import directory_problem
 
     out = _arg(argv, "paths.output_dir") or os.environ.get("SRNN_BENCH_OUTPUTS", "outputs")
+    data = _arg(argv, "paths.data_dir") or os.environ.get("SRNN_BENCH_DATA")
     for key, path, writable in (("hydra.run.dir", _arg(argv, "hydra.run.dir"), True),
                                 ("hydra.sweep.dir", _arg(argv, "hydra.sweep.dir"), True),
                                 ("paths.output_dir", out, True),
-                                ("paths.data_dir", _arg(argv, "paths.data_dir") or os.environ.get("SRNN_BENCH_DATA"), False)):
+                                ("paths.data_dir", data, False)):
         if path and "$" not in path:
             problem = directory_problem(path, writable)
             if problem:
@@ -223,8 +224,8 @@ def check_reused_directories(argv: list[str]) -> str | None:
     jobs: list[tuple[Path, list[str]]] = []
     if not multirun and _arg(argv, "hydra.run.dir"):
         jobs = [(Path(_arg(argv, "hydra.run.dir")).expanduser(), overrides)]
-    elif multirun and _arg(argv, "hydra.sweep.dir") and not any(o.split("=")[0].lstrip("+") in ("hparams_search", "hydra/sweeper")
-                                                             for o in overrides):
+    elif multirun and _arg(argv, "hydra.sweep.dir") and not any(
+            o.split("=")[0].lstrip("+") in ("hparams_search", "hydra/sweeper") for o in overrides):
         from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -277,6 +278,10 @@ def _main() -> None:
             msg = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
             log.error("error: %s", msg)
             FAILED_JOBS.append(msg)
+            if multirun and isinstance(e, RunDirConflict):  # counted by the sweep summary (any launcher)
+                from .utils.callbacks import record_refused
+
+                record_refused(Path(str(hc.sweep.dir)), str(hc.job.num), msg)
             if not isinstance(e, RunDirConflict):  # never beside another run's (or this run's finished) results
                 try:
                     run_dir = run_dir_of(cfg)
@@ -284,7 +289,7 @@ def _main() -> None:
                     run_dir = Path(hc.runtime.output_dir)
                 try:
                     if (run_dir / "metrics.json").is_file():
-                        raise OSError(f"{run_dir} holds a finished run's metrics.json: error.txt is not written beside it")
+                        raise OSError(f"{run_dir} holds a finished run's metrics.json: no error.txt beside it")
                     run_dir.mkdir(parents=True, exist_ok=True)
                     atomic_write_text(run_dir / "error.txt", msg + "\n\n" + traceback.format_exc())
                 except OSError as w:
@@ -306,8 +311,8 @@ FAILED_JOBS: list[str] = []
 def entry() -> None:
     argv = sys.argv[1:]
     typed: dict[str, str] = {}
-    err = (check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv, typed) or check_directories(argv)
-           or check_reused_directories(argv))
+    err = (check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv, typed)
+           or check_directories(argv) or check_reused_directories(argv))
     if err:
         print(f"srnn_bench: error: {err}", file=sys.stderr)
         sys.exit(2)

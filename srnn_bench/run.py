@@ -76,7 +76,8 @@ def run(cfg: DictConfig) -> dict:
         torch.set_num_threads(int(tr.num_threads))
     run_dir = run_dir_of(cfg)
     check_same_run(cfg, run_dir)
-    for what, path, writable in (("run directory", run_dir, True), ("paths.data_dir", Path(str(cfg.paths.data_dir)), False)):
+    dirs = (("run directory", run_dir, True), ("paths.data_dir", Path(str(cfg.paths.data_dir)), False))
+    for what, path, writable in dirs:
         problem = directory_problem(path, writable)
         if problem:
             raise ValueError(f"{what} {path}: cannot use it as a directory ({problem})")
@@ -244,7 +245,8 @@ def _load_saved(saved: Path) -> dict:
     try:
         old = OmegaConf.to_container(OmegaConf.load(saved), resolve=False)
     except Exception as e:  # noqa: BLE001 - broken YAML: one line naming the file
-        raise ValueError(f"{saved}: not a readable config ({type(e).__name__}: {str(e).strip().splitlines()[0]})") from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise ValueError(f"{saved}: not a readable config ({type(e).__name__}: {first})") from None
     if not isinstance(old, dict):
         raise ValueError(f"{saved}: not a config (a YAML mapping of config groups), got {type(old).__name__}")
     return old

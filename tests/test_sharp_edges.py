@@ -53,8 +53,8 @@ def snapshot(d: Path) -> dict:
 def test_cli_booleans_are_converted_at_composition(tmp_path):
     npz = make_npz(tmp_path / "d.npz")
     run_dir = tmp_path / "r"
-    proc = cli(tmp_path, *TINY, f"dataset.path={npz}", "model.bidirectional=no", "model.recurrent=no", "trainer.progress=off",
-               "neuron.train_tau_m=no", f"hydra.run.dir={run_dir}")
+    proc = cli(tmp_path, *TINY, f"dataset.path={npz}", "model.bidirectional=no", "model.recurrent=no",
+               "trainer.progress=off", "neuron.train_tau_m=no", f"hydra.run.dir={run_dir}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     saved = compose_saved(run_dir)
     assert saved["model"]["bidirectional"] is False and saved["model"]["recurrent"] is False
@@ -73,10 +73,12 @@ def test_command_line_values_are_rewritten_typed_for_hydra():
     from srnn_bench.__main__ import check_key_overrides
 
     typed: dict[str, str] = {}
-    args = ["model.bidirectional=no,yes", "trainer.epochs='3'", "trainer.lr=1", "model.recurrent=[on,off]", "trainer.seed=2"]
+    args = ["model.bidirectional=no,yes", "trainer.epochs='3'", "trainer.lr=1", "model.recurrent=[on,off]",
+            "trainer.seed=2"]
     assert check_key_overrides(args, typed) is None
-    assert typed == {"model.bidirectional=no,yes": "model.bidirectional=false,true", "trainer.epochs='3'": "trainer.epochs=3",
-                     "trainer.lr=1": "trainer.lr=1.0", "model.recurrent=[on,off]": "model.recurrent=[true,false]"}
+    assert typed == {"model.bidirectional=no,yes": "model.bidirectional=false,true",
+                     "trainer.epochs='3'": "trainer.epochs=3", "trainer.lr=1": "trainer.lr=1.0",
+                     "model.recurrent=[on,off]": "model.recurrent=[true,false]"}
 
 
 def compose_saved(run_dir: Path) -> dict:
@@ -200,7 +202,8 @@ def test_reused_sweep_directory_is_refused_untouched_and_reports_read_each_runs_
     # even when a later session's files claim otherwise, reports read each run's identity from its config.yaml
     (sweep / "0" / ".hydra" / "overrides.yaml").write_text("- trainer.lr=0.03\n")
     summary = summarize_runs(sweep)
-    assert [r["overrides"] for r in summary["runs"] if r["status"] == "ok"] == [["trainer.lr=0.01"], ["trainer.lr=0.02"]]
+    ok = [r["overrides"] for r in summary["runs"] if r["status"] == "ok"]
+    assert ok == [["trainer.lr=0.01"], ["trainer.lr=0.02"]]
     from srnn_bench.reporting.sweeps import main as sweeps_main
 
     sweeps_main([str(sweep)])
@@ -272,7 +275,8 @@ def test_uint8_analog_trains_as_analog_with_an_analog_encoder_and_macs(run_cfg, 
 
 # -- 5. unknown keys --------------------------------------------------------------------------------------
 def test_misspelt_key_hint_does_not_lead_to_an_ignored_key(tmp_path):
-    line = one_line_error(cli(tmp_path, "trainer.epoch=3"), "unknown key 'trainer.epoch'", "did you mean trainer.epochs?")
+    proc = cli(tmp_path, "trainer.epoch=3")
+    line = one_line_error(proc, "unknown key 'trainer.epoch'", "did you mean trainer.epochs?")
     assert "+trainer" not in line
 
 
@@ -303,7 +307,8 @@ def test_evaluation_does_not_depend_on_eval_batch_size_or_repetition(run_cfg, tm
     cfg = run_cfg([*small, f"dataset.path={npz}", "encoder=rate", "encoder.num_steps=null", "neuron.u0=uniform_unit"])
     data = build_data(cfg.dataset, str(tmp_path))
     enc = build_encoder(cfg.encoder)
-    model = build_model(cfg.model, enc.out_features(data.n_inputs), data.n_classes, cfg.neuron, build_surrogate(cfg.surrogate))
+    surrogate = build_surrogate(cfg.surrogate)
+    model = build_model(cfg.model, enc.out_features(data.n_inputs), data.n_classes, cfg.neuron, surrogate)
 
     def evaluate(ebs: int) -> dict:
         tc = TrainerConfig(epochs=1, batch_size=16, eval_batch_size=ebs, progress=False, seed=0)
@@ -328,7 +333,8 @@ def test_one_and_two_threads_train_bitwise_the_same(tmp_path):
         run_dir = tmp_path / f"t{n}"
         # the default population encoder + ALIF fused kernels (CSR input projections), 2 epochs
         proc = cli(tmp_path, *[a for a in TINY if "num_threads" not in a and "epochs" not in a], "trainer.epochs=2",
-                   f"trainer.num_threads={n}", f"dataset.path={npz}", "trainer.batch_size=50", f"hydra.run.dir={run_dir}")
+                   f"trainer.num_threads={n}", f"dataset.path={npz}", "trainer.batch_size=50",
+                   f"hydra.run.dir={run_dir}")
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert json.loads((run_dir / "env.json").read_text())["torch_threads"] == n
         m = json.loads((run_dir / "metrics.json").read_text())
@@ -362,18 +368,21 @@ def test_unknown_device_one_line_and_error_txt(tmp_path):
 
 def test_npy_instead_of_npz_one_line(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((3, 4, 2), np.float32))
-    _run_dir_error(tmp_path, ["dataset=npz", f"dataset.path={tmp_path / 'x.npy'}"], f"{tmp_path / 'x.npy'}: a single array")
+    npy = tmp_path / "x.npy"
+    _run_dir_error(tmp_path, ["dataset=npz", f"dataset.path={npy}"], f"{npy}: a single array")
     _run_dir_error(tmp_path, ["dataset=npz", "dataset.path=x.npy"], "x.npy: file not found")
 
 
 def test_npz_with_no_time_steps_one_line(tmp_path):
     np.savez(tmp_path / "t0.npz", x=np.zeros((10, 0, 2), np.float32), y=np.zeros(10, int))
-    _run_dir_error(tmp_path, ["dataset=npz", f"dataset.path={tmp_path / 't0.npz'}"], f"{tmp_path / 't0.npz'}: 'x' has no time steps")
+    t0 = tmp_path / "t0.npz"
+    _run_dir_error(tmp_path, ["dataset=npz", f"dataset.path={t0}"], f"{t0}: 'x' has no time steps")
 
 
 def test_run_or_data_directory_under_a_file_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
-    one_line_error(cli(tmp_path, f"hydra.run.dir={tmp_path / 'file' / 'run'}"), "hydra.run.dir=", "is a file, not a directory")
+    proc = cli(tmp_path, f"hydra.run.dir={tmp_path / 'file' / 'run'}")
+    one_line_error(proc, "hydra.run.dir=", "is a file, not a directory")
     one_line_error(cli(tmp_path, f"paths.data_dir={tmp_path / 'file' / 'data'}"), "paths.data_dir=", "is a file")
     cfg = compose([f"paths.run_dir={tmp_path / 'file' / 'run'}", "trainer.progress=false"])
     with pytest.raises(ValueError, match="run directory .*: cannot use it as a directory .*is a file"):
@@ -452,10 +461,10 @@ def test_npz_array_faults_are_named_at_load(tmp_path):
 def test_skip_steps_is_checked_against_the_encoded_sequence(run_cfg, tmp_path):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "s.npz", x=rng.random((40, 1, 3)).astype(np.float32), y=rng.integers(0, 2, 40))  # T = 1
-    base = ["dataset=npz", f"dataset.path={tmp_path / 's.npz'}", "encoder=rate", "encoder.num_steps=20", "model.hidden=[8]",
-            "trainer.epochs=1"]
+    base = ["dataset=npz", f"dataset.path={tmp_path / 's.npz'}", "encoder=rate", "encoder.num_steps=20",
+            "model.hidden=[8]", "trainer.epochs=1"]
     assert run(run_cfg([*base, "trainer.skip_steps=10"]))["test_acc"] is not None  # 10 < the 20 encoded steps
-    with pytest.raises(ValueError, match=r"skip_steps=25 must be < the sequence length \(20 steps of dataset 'npz' encoded"):
+    with pytest.raises(ValueError, match=r"skip_steps=25 must be < the sequence length \(20 steps of dataset 'npz'"):
         run(run_cfg([*base, "trainer.skip_steps=25", f"paths.run_dir={tmp_path / 'r2'}"]))
 
 
@@ -503,3 +512,20 @@ def test_finished_run_with_corrupt_checkpoint_gets_no_error_txt_beside_its_metri
     assert not (run_dir / "error.txt").exists()
     (rec,) = list(iter_run_dirs(run_dir))
     assert rec.ok and rec.metrics["epochs"] == 3
+
+
+def test_a_job_refused_inside_a_sweep_counts_as_not_finished(tmp_path):
+    """The fallback when the command line cannot check job directories itself (another sweeper, e.g.
+    ``hparams_search``): the refusing job leaves a marker in the sweep directory, never in its own."""
+    from omegaconf import OmegaConf
+
+    from srnn_bench.utils.callbacks import MultirunSummary, record_refused
+    from srnn_bench.utils.io import write_json
+
+    write_json(tmp_path / "0" / "metrics.json", {"test_acc": 0.5})
+    record_refused(tmp_path, "0", "holds a checkpoint of a different config")
+    MultirunSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))
+    summary = json.loads((tmp_path / "multirun_summary.json").read_text())
+    assert summary["refused"] == [{"job": "0", "error": "holds a checkpoint of a different config"}]
+    assert MultirunSummary.last_failed == 1 and not (tmp_path / ".refused").exists()
+    MultirunSummary.last_failed = 0

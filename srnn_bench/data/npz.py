@@ -99,7 +99,8 @@ def build(cfg, data_dir: str) -> DataSplits:
         (x, y), test = split_validation(x, y, fraction, int(cfg.get("split_seed", 0)) + 1)
         if test is None:
             raise DataError(f"{cfg['path']}: no 'x_test'/'y_test', and dataset.test_fraction={fraction} of its "
-                            f"{x.shape[0]} samples holds out none; add x_test/y_test, more samples or a larger fraction")
+                            f"{x.shape[0]} samples holds out none; add x_test/y_test, more samples or a larger "
+                            "fraction")
         if x.shape[0] == 0:
             raise DataError(f"{cfg['path']}: dataset.test_fraction={fraction} leaves no training sample")
         x_test, y_test = test

@@ -358,7 +358,8 @@ class Trainer:
                 out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
             # the loss weighted by what it averages (sequences or labelled frames): independent of the batching
-            total_loss, correct, counted, n_batches = total_loss + loss.item() * n, correct + c, counted + n, n_batches + 1
+            total_loss, correct = total_loss + loss.item() * n, correct + c
+            counted, n_batches = counted + n, n_batches + 1
             at = anytime_correct(out, y).double().cpu()  # [T] correct at each step
             counted_t = torch.full_like(at, y.shape[-1]) if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu()
             anytime, n_seq = _add_padded(anytime, at), _add_padded(n_seq, counted_t)

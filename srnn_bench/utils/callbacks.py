@@ -15,6 +15,17 @@ from .runs import format_summary, summarize_runs
 log = logging.getLogger("srnn_bench")
 
 
+REFUSED = ".refused"
+"""``<sweep dir>/.refused/<job>.txt``: a job refused because its directory holds another config's results
+(nothing was written into that directory); read and removed by :class:`MultirunSummary`."""
+
+
+def record_refused(sweep_dir: Path, job: str, msg: str) -> None:
+    from .io import atomic_write_text
+
+    atomic_write_text(sweep_dir / REFUSED / f"{job}.txt", msg + "\n")
+
+
 class MultirunSummary(Callback):
     """After a ``--multirun``: ``<sweep dir>/multirun_summary.json`` and a printed table of which jobs
     finished, which failed and why (from each job's ``metrics.json`` / ``error.txt``). ``last_failed``: how
@@ -27,10 +38,18 @@ class MultirunSummary(Callback):
         if not sweep_dir.is_dir():
             return
         summary = summarize_runs(sweep_dir)
+        refused = sorted((sweep_dir / REFUSED).glob("*.txt")) if (sweep_dir / REFUSED).is_dir() else []
+        summary["refused"] = [{"job": p.stem, "error": p.read_text().strip()} for p in refused]
+        for p in refused:
+            p.unlink()
+        if refused:
+            (sweep_dir / REFUSED).rmdir()
         write_json(sweep_dir / "multirun_summary.json", summary)
         text = format_summary(summary)
         log.info("multirun summary (%s):\n%s", sweep_dir / "multirun_summary.json", text)
-        MultirunSummary.last_failed = summary["n_failed"] + summary["n_incomplete"]
+        MultirunSummary.last_failed = summary["n_failed"] + summary["n_incomplete"] + len(summary["refused"])
+        for r in summary["refused"]:
+            log.error("job %s refused: %s", r["job"], r["error"])
         if summary["n_failed"] or summary["n_incomplete"]:
             print(f"srnn_bench: {summary['n_failed']} failed / {summary['n_incomplete']} incomplete job(s) in {sweep_dir}; "
                   "see multirun_summary.json")

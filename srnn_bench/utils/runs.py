@@ -128,7 +128,8 @@ def read_run(run_dir: str | Path) -> RunRecord:
             metrics = json.loads(metrics_path.read_text())
             return RunRecord(run_dir, OK, metrics=metrics, overrides=overrides, config=config)
         except (OSError, ValueError) as e:
-            return RunRecord(run_dir, FAILED, error=f"{metrics_path} unreadable ({e})", overrides=overrides, config=config)
+            error = f"{metrics_path} unreadable ({e})"
+            return RunRecord(run_dir, FAILED, error=error, overrides=overrides, config=config)
     if error_path.is_file():
         try:
             first = error_path.read_text().strip().splitlines()[0]
@@ -233,8 +234,8 @@ def run_name(cfg) -> str:
     return "+".join(parts)
 
 
-IDENTITY_KEYS = ("dataset.name", "encoder.name", "neuron.name", "model.hidden", "model.recurrent", "model.bidirectional",
-                 "model.readout.kind", "trainer.loss", "dataset.labels", "dataset.source")
+IDENTITY_KEYS = ("dataset.name", "encoder.name", "neuron.name", "model.hidden", "model.recurrent",
+                 "model.bidirectional", "model.readout.kind", "trainer.loss", "dataset.labels", "dataset.source")
 """The settings that make a run an instance of an experiment file (table builders match on them)."""
 
 

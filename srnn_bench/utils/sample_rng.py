@@ -62,7 +62,8 @@ def _per_row(draw, shape: Sequence[int], batch_dim: int, device, dtype) -> torch
         raise RuntimeError(f"per-sample draw of batch {shape[batch_dim]} inside a block of {len(streams)} samples")
     row = shape[:batch_dim] + shape[batch_dim + 1:]
     dtype = dtype or torch.get_default_dtype()
-    return torch.stack([draw(row, generator=g, dtype=dtype, device=g.device) for g in streams.on(device)], dim=batch_dim)
+    rows = [draw(row, generator=g, dtype=dtype, device=g.device) for g in streams.on(device)]
+    return torch.stack(rows, dim=batch_dim)
 
 
 def rand(shape: Sequence[int], batch_dim: int = 0, device=None, dtype=None) -> torch.Tensor:
