@@ -123,7 +123,7 @@ def check_key_overrides(argv: list[str], typed: dict[str, str] | None = None) ->
         in_cfg = OmegaConf.select(cfg, key, default=_ABSENT, throw_on_missing=False) is not _ABSENT
         if o.is_delete():
             if default is not _ABSENT:
-                return f"~{key}: srnn_bench needs {key} (it has no default to fall back to); give it a value instead"
+                return f"~{key}: srnn_bench reads {key}, it cannot be removed; give it a value instead"
             continue
         if not in_cfg and not any(key == p or key.startswith(p + ".") for p in OPEN):
             return _unknown_key(cfg, key)
