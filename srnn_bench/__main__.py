@@ -44,16 +44,50 @@ def check_group_overrides(argv: list[str]) -> str | None:
 _ABSENT = object()
 
 
-def check_key_overrides(argv: list[str]) -> str | None:
-    """Return a one-line error for the first ``key=value`` whose key is not in the composed config.
+def _schema_default(defaults: dict, key: str):
+    node = defaults
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
 
-    Composes the config with the group choices of ``argv`` (first value of a sweep) and looks each
-    plain key up; ``+key=`` (add), ``~key`` (delete) and ``hydra.*`` are left to Hydra.
+
+def _values(o) -> list:
+    """The parsed value(s) of one override: a sweep's choices each, else its one value."""
+    from hydra.core.override_parser.types import ChoiceSweep
+
+    if o.is_sweep_override():
+        return list(o.sweep_iterator()) if isinstance(o.value(), ChoiceSweep) else []
+    return [o.value()]
+
+
+def _hydra_literal(v) -> str | None:
+    """``v`` in Hydra's override syntax, for the scalars (and lists of them) the schema converts; else None."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list) and all(isinstance(x, (bool, int, float)) for x in v):
+        return "[" + ",".join(_hydra_literal(x) for x in v) + "]"
+    return None
+
+
+def check_key_overrides(argv: list[str], typed: dict[str, str] | None = None) -> str | None:
+    """Return a one-line error for the first ``key=value`` the typed schema refuses, else ``None``.
+
+    Composes the config with the group choices of ``argv`` (first value of a sweep) and checks each key
+    override against it and :mod:`srnn_bench.config_schema`: the key must exist (``+key=`` too, unless
+    its node is open), its value(s) must have the key's type, and ``~key`` may not remove a schema key.
+    ``hydra.*`` is left to Hydra. ``typed``: filled with ``{argument: the same override with its value(s)
+    converted}`` (``model.bidirectional=no`` -> ``model.bidirectional=false``), for Hydra to compose.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    args = [a for a in argv if not a.startswith("-") and "=" in a]
+    from .config_schema import OPEN, SchemaError, convert, schema_defaults
+
+    args = [a for a in argv if not a.startswith("-") and ("=" in a or a.startswith("~"))]
     if not args:
         return None
     try:
@@ -63,31 +97,62 @@ def check_key_overrides(argv: list[str]) -> str | None:
     groups, keys = [], []
     for o in parsed:
         key = o.key_or_group
-        if key.startswith("hydra") or o.is_delete():
+        if key.startswith("hydra"):
             continue
         if key.split("@")[0] in GROUPS or "/" in key:
+            if o.is_delete():
+                continue
             value = next(iter(o.sweep_string_iterator())) if o.is_sweep_override() else o.get_value_element_as_str()
             groups.append(f"{'+' if o.is_add() else ''}{key}={value}")
-        elif not o.is_add():
-            keys.append(key)
+        else:
+            keys.append(o)
     if not keys:
         return None
     try:
         cfg = compose(groups)
     except Exception:  # noqa: BLE001 - let Hydra report composition problems itself
         return None
-    for key in keys:
-        if OmegaConf.select(cfg, key, default=_ABSENT, throw_on_missing=False) is not _ABSENT:
+    defaults = schema_defaults(cfg)
+    for o in keys:
+        key = o.key_or_group
+        default = _schema_default(defaults, key)
+        in_cfg = OmegaConf.select(cfg, key, default=_ABSENT, throw_on_missing=False) is not _ABSENT
+        if o.is_delete():
+            if default is not _ABSENT:
+                return f"~{key}: srnn_bench reads {key}, it cannot be removed; give it a value instead"
             continue
-        parent, _, leaf = key.rpartition(".")
-        node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
-        while parent and node is None:
-            parent, _, _ = parent.rpartition(".")
-            node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
-        where = f"keys of {parent}" if parent else "top-level keys"
-        valid = ", ".join(sorted(str(k) for k in node.keys())) if OmegaConf.is_dict(node) else ""
-        return f"unknown key '{key}'; valid {where}: {valid} (to add a new key write +{key}=...)"
+        if not in_cfg and not any(key == p or key.startswith(p + ".") for p in OPEN):
+            return _unknown_key(cfg, key)
+        if default is _ABSENT:
+            continue  # a key of an experiment file or an open node: no schema type
+        try:
+            values = _values(o)
+            converted = [v if isinstance(v, str) and "${" in v else convert(key, default, v) for v in values]
+        except SchemaError as e:
+            return str(e)
+        if typed is not None and any(type(v) is not type(c) or v != c for v, c in zip(values, converted)):
+            literals = [_hydra_literal(v) for v in converted]
+            if o.input_line and None not in literals:
+                prefix = o.input_line.split("=", 1)[0]
+                typed[o.input_line] = f"{prefix}={','.join(literals)}"
     return None
+
+
+def _unknown_key(cfg, key: str) -> str:
+    import difflib
+
+    from omegaconf import OmegaConf
+
+    parent, _, leaf = key.rpartition(".")
+    node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
+    while parent and node is None:
+        parent, _, _ = parent.rpartition(".")
+        node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
+    where = f"keys of {parent}" if parent else "top-level keys"
+    names = sorted(str(k) for k in node.keys()) if OmegaConf.is_dict(node) else []
+    close = difflib.get_close_matches(leaf, names, n=1)
+    hint = f"; did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
+    return f"unknown key '{key}'; valid {where}: {', '.join(names)}{hint}"
 
 
 def check_resume(argv: list[str]) -> str | None:
@@ -111,6 +176,75 @@ def resume_overrides(argv: list[str]) -> list[str]:
     return [f"hydra.run.dir={resume[-1]}", f"hydra.output_subdir={layout.HYDRA_RESUME}"]
 
 
+def _arg(argv: list[str], key: str) -> str | None:
+    values = [a.split("=", 1)[1] for a in argv if a.startswith(key + "=")]
+    return values[-1] if values and values[-1] not in ("", "null") else None
+
+
+def check_directories(argv: list[str]) -> str | None:
+    """One line when a directory srnn_bench or Hydra must write cannot be: ``hydra.run.dir`` /
+    ``hydra.sweep.dir`` / ``paths.output_dir`` under a file or not writable, ``paths.data_dir`` under a file."""
+    from .utils.io import directory_problem
+
+    out = _arg(argv, "paths.output_dir") or os.environ.get("SRNN_BENCH_OUTPUTS", "outputs")
+    data = _arg(argv, "paths.data_dir") or os.environ.get("SRNN_BENCH_DATA")
+    for key, path, writable in (("hydra.run.dir", _arg(argv, "hydra.run.dir"), True),
+                                ("hydra.sweep.dir", _arg(argv, "hydra.sweep.dir"), True),
+                                ("paths.output_dir", out, True),
+                                ("paths.data_dir", data, False)):
+        if path and "$" not in path:
+            problem = directory_problem(path, writable)
+            if problem:
+                return f"{key}={path}: cannot use it as a directory ({problem})"
+    return None
+
+
+def _compose_job(overrides: list[str]):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        return compose(config_name="config", overrides=[o for o in overrides if not o.lstrip("+~").startswith("hydra")])
+
+
+def check_reused_directories(argv: list[str]) -> str | None:
+    """A given ``hydra.run.dir`` (or, for a basic ``--multirun``, each job directory of a given
+    ``hydra.sweep.dir``) that holds another config's results is refused here, before Hydra writes its
+    ``.hydra/`` files into it: a refused session leaves the directory exactly as it found it."""
+    from .config_schema import apply_schema
+    from .run import RunDirConflict, check_same_run
+
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    overrides = [a for a in argv if not a.startswith("-") and ("=" in a or a.startswith("~"))]
+    if any(a.startswith("resume=") for a in overrides):
+        return None  # resume=DIR continues DIR with its own saved config
+    jobs: list[tuple[Path, list[str]]] = []
+    if not multirun and _arg(argv, "hydra.run.dir"):
+        jobs = [(Path(_arg(argv, "hydra.run.dir")).expanduser(), overrides)]
+    elif multirun and _arg(argv, "hydra.sweep.dir") and not any(
+            o.split("=")[0].lstrip("+") in ("hparams_search", "hydra/sweeper") for o in overrides):
+        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        sweep_dir = Path(_arg(argv, "hydra.sweep.dir")).expanduser()
+        if not sweep_dir.is_dir():
+            return None
+        parsed = OverridesParser.create().parse_overrides([o for o in overrides if not o.startswith("hydra.")])
+        batches = BasicSweeper.split_arguments(parsed, None)
+        jobs = [(sweep_dir / str(n), list(job)) for n, job in enumerate(j for batch in batches for j in batch)]
+    for run_dir, job in jobs:
+        if not (run_dir / layout.CONFIG).is_file() and not (run_dir / layout.METRICS).is_file():
+            continue
+        try:
+            cfg = _compose_job(job)
+            apply_schema(cfg)
+            check_same_run(cfg, run_dir, explicit_overrides=job)
+        except RunDirConflict as e:
+            return str(e)
+        except Exception:  # noqa: BLE001 - anything else is reported by the run itself
+            continue
+    return None
+
+
 def _main() -> None:
     import hydra
     from hydra.core.hydra_config import HydraConfig
@@ -120,7 +254,7 @@ def _main() -> None:
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
     def main(cfg: DictConfig) -> float | None:
         from .data import DataError
-        from .run import run, run_dir_of
+        from .run import RunDirConflict, run, run_dir_of
         from .training import NonFiniteLossError
         from .utils.io import atomic_write_text
 
@@ -130,7 +264,7 @@ def _main() -> None:
             import torch
 
             torch.set_num_threads(1)  # parallel jobs: one thread each (set trainer.num_threads to change)
-        expected = (ValueError, DataError, NonFiniteLossError, FileNotFoundError, KeyError)
+        expected = (ValueError, DataError, NonFiniteLossError, FileNotFoundError, KeyError, OSError)
         try:
             metrics = run(cfg)
         except Exception as e:
@@ -138,15 +272,27 @@ def _main() -> None:
                 raise  # a bug: show the full traceback
             msg = str(e) if isinstance(e, (ValueError, DataError)) else f"{type(e).__name__}: {e}"
             msg = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
-            try:
-                run_dir = run_dir_of(cfg)
-            except Exception:  # noqa: BLE001 - e.g. resume=DIR that is not a path
-                run_dir = Path(hc.runtime.output_dir)
-            run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(run_dir / layout.ERROR, msg + "\n\n" + traceback.format_exc())
             log.error("error: %s", msg)
+            FAILED_JOBS.append(msg)
+            if multirun and isinstance(e, RunDirConflict):  # counted by the sweep summary (any launcher)
+                from .utils.callbacks import record_refused
+
+                record_refused(Path(str(hc.sweep.dir)), str(hc.job.num), msg)
+            if not isinstance(e, RunDirConflict):  # never beside another run's (or this run's finished) results
+                try:
+                    run_dir = run_dir_of(cfg)
+                except Exception:  # noqa: BLE001 - e.g. resume=DIR that is not a path
+                    run_dir = Path(hc.runtime.output_dir)
+                try:
+                    if (run_dir / layout.METRICS).is_file():
+                        raise OSError(f"{run_dir} holds a finished run's metrics.json: no error.txt beside it")
+                    run_dir.mkdir(parents=True, exist_ok=True)
+                    atomic_write_text(run_dir / layout.ERROR, msg + "\n\n" + traceback.format_exc())
+                except OSError as w:
+                    log.error("cannot write %s: %s", run_dir / layout.ERROR, w)
             if multirun:
                 return float("nan")
+            print(f"srnn_bench: error: {msg}", file=sys.stderr)
             sys.exit(2)
         value = metrics.get(cfg.get("optimized_metric", "test_acc"))
         return float(value) if isinstance(value, (int, float)) else None
@@ -154,18 +300,31 @@ def _main() -> None:
     main()
 
 
+FAILED_JOBS: list[str] = []
+"""One line per job of this process that failed (a ``--multirun`` then exits 1 after finishing the others)."""
+
+
 def entry() -> None:
     argv = sys.argv[1:]
-    err = missing() or check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv)
+    typed: dict[str, str] = {}
+    err = (missing() or check_group_overrides(argv) or check_resume(argv) or check_key_overrides(argv, typed)
+           or check_directories(argv) or check_reused_directories(argv))
     if err:
         print(f"srnn_bench: error: {err}", file=sys.stderr)
         sys.exit(2)
+    sys.argv = [sys.argv[0], *(typed.get(a, a) for a in argv)]  # Hydra composes the converted values
     sys.argv += resume_overrides(argv)
     os.environ.setdefault("WANDB_MODE", "offline")
+    from .utils.callbacks import MultirunSummary
     from .utils.runs import register_resolvers
 
     register_resolvers()
     _main()
+    failed = MultirunSummary.last_failed
+    if failed or FAILED_JOBS:
+        print(f"srnn_bench: error: {failed or len(FAILED_JOBS)} job(s) did not finish; see multirun_summary.json",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ does not fit the data, or a loss that does not fit the labels, is refused.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -206,6 +207,9 @@ def _check_combinations(cfg: Mapping) -> None:
     rec, hidden = model.get("recurrent"), model.get("hidden")
     if isinstance(rec, (list, tuple)) and isinstance(hidden, (list, tuple)) and len(rec) != len(hidden):
         _fail(f"model.recurrent has {len(rec)} entries for {len(hidden)} hidden layers (model.hidden)")
+    device = str(tr.get("device"))
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device):
+        _fail(f"unknown trainer.device '{device}'; valid choices: auto, cpu, cuda, cuda:N, mps")
     if cfg.get("resume") is not None and not isinstance(cfg.get("resume"), str):
         _fail(f"resume must be a run directory path, got {cfg.get('resume')!r}")
 
@@ -250,7 +254,7 @@ def accepts_spikes(encoder_name: str) -> bool:
     return bool(getattr(cls, "accepts_spikes", encoder_name == "identity"))
 
 
-def validate_against_data(cfg, data) -> None:
+def validate_against_data(cfg, data, encoder=None) -> None:
     """Refuse an encoder or loss that does not fit the dataset just built (one line, naming the key)."""
     from .training.losses import LOSS_MODES
 
@@ -269,5 +273,7 @@ def validate_against_data(cfg, data) -> None:
         _fail(f"per-step labels need one readout step per input step: model.readout.block_steps ({block}) must "
               f"equal encoder.hold_steps ({hold})")
     skip = int(cfg["trainer"].get("skip_steps") or 0)
-    if skip and data.n_steps and skip >= data.n_steps:
-        _fail(f"trainer.skip_steps={skip} must be < the sequence length ({data.n_steps} steps of dataset '{ds}')")
+    steps = encoder.out_steps(data.n_steps) if encoder is not None and data.n_steps else data.n_steps
+    if skip and steps and skip >= steps:
+        what = f"dataset '{ds}'" + (f" encoded by encoder={enc}" if steps != data.n_steps else "")
+        _fail(f"trainer.skip_steps={skip} must be < the sequence length ({steps} steps of {what})")

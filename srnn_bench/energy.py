@@ -41,12 +41,18 @@ from .utils import layout
 
 def compose(overrides: list[str]):
     """The project config with ``overrides``, composed like the command line (no Hydra runtime)."""
-    from .__main__ import check_group_overrides
+    from .__main__ import check_group_overrides, check_key_overrides
+    from .config_schema import apply_schema
 
-    err = check_group_overrides(overrides)
+    err = check_group_overrides(overrides) or check_key_overrides(overrides)
     if err:
         raise ValueError(err)
-    return compose_config(overrides)
+    try:
+        cfg = compose_config(overrides)
+    except Exception as e:  # noqa: BLE001 - Hydra's multi-line message, made one line
+        raise ValueError(f"cannot compose the config: {str(e).strip().splitlines()[0]}") from None
+    apply_schema(cfg)
+    return cfg
 
 
 def _shape_from_checkpoint(run_dir: Path) -> tuple[int | None, int | None]:
@@ -190,9 +196,15 @@ def run(args) -> dict:
         n_in = n_in or ds.get("n_inputs")
         n_classes = n_classes or ds.get("n_classes")
         steps = steps or ds.get("n_steps")
-        if n_in is None or n_classes is None:
-            raise ValueError(f"dataset '{ds.name}' does not state its input size / classes: "
-                             "pass --n-in and --n-classes")
+        if n_in is None or n_classes is None:  # the dataset itself knows (e.g. the default, MNIST-1D)
+            from .data import DataError, build_data
+
+            try:
+                data = build_data(ds, str(cfg.paths.data_dir))
+            except DataError as e:
+                raise ValueError(f"dataset '{ds.name}' does not state its input size / classes and cannot be loaded "
+                                 f"({str(e).splitlines()[0]}): pass --n-in and --n-classes") from None
+            n_in, n_classes, steps = n_in or data.n_inputs, n_classes or data.n_classes, steps or data.n_steps
         arch, params = _config_arch(cfg, n_in, int(n_classes), ck_in, args.binary_input)
         if "input_binary" in measured:  # what the trainer's encoder actually fed the network
             arch.input_binary = bool(measured["input_binary"])

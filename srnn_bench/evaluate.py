@@ -118,7 +118,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None, checkp
         raise ValueError(f"{run_dir}: no config.yaml there (not a run directory); give a directory a run or a zoo import wrote")
     if checkpoint not in CHECKPOINTS:
         raise ValueError(f"unknown --checkpoint '{checkpoint}'; valid choices: {', '.join(CHECKPOINTS)}")
-    ckpt_path = run_dir / "checkpoints" / f"{checkpoint}.pt"
+    ckpt_path = layout.checkpoint(run_dir, f"{checkpoint}.pt")
     if not ckpt_path.is_file():
         raise ValueError(f"{run_dir}: no checkpoints/{checkpoint}.pt; nothing to evaluate")
     cfg = apply_overrides(OmegaConf.load(saved), list(overrides or []))

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from .config_schema import apply_schema
 from .config_validation import validate_against_data, validate_config
 from .data import build_data
 from .encoders import build_encoder
@@ -28,7 +29,7 @@ from .training.loggers import build_logger
 from .training.optim import build_optimizer, build_scheduler
 from .training.trainer import resolve_device, resolve_dtype, seed_everything
 from .utils import layout
-from .utils.io import atomic_write_text, environment, git_info, write_json
+from .utils.io import atomic_write_text, directory_problem, environment, git_info, write_json
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,11 @@ RUNTIME_KEYS = ("trainer.device", "trainer.progress", "trainer.num_threads", "tr
 """Settings that may differ between the sessions of one run (they do not change its results)."""
 EXTENDABLE_KEYS = ("trainer.epochs",)
 """Settings a resumed run may change when given explicitly (train longer)."""
+
+
+class RunDirConflict(ValueError):
+    """The run directory holds another run's results: refused before anything is written there
+    (``__main__`` writes no ``error.txt`` into it either)."""
 
 
 def run_dir_of(cfg: DictConfig) -> Path:
@@ -77,6 +83,8 @@ def run(cfg: DictConfig) -> dict:
     t0 = time.perf_counter()
     if cfg.get("resume"):
         cfg = resumed_config(cfg)
+    else:
+        apply_schema(cfg)  # typed schema (srnn_bench/config_schema.py): convert or refuse every key
     validate_config(cfg)
     tr = cfg.trainer
     dtype = resolve_dtype(tr.get("dtype", "float32"))  # before any work: one line for a bad value
@@ -84,6 +92,11 @@ def run(cfg: DictConfig) -> dict:
         torch.set_num_threads(int(tr.num_threads))
     run_dir = run_dir_of(cfg)
     check_same_run(cfg, run_dir)
+    dirs = (("run directory", run_dir, True), ("paths.data_dir", Path(str(cfg.paths.data_dir)), False))
+    for what, path, writable in dirs:
+        problem = directory_problem(path, writable)
+        if problem:
+            raise ValueError(f"{what} {path}: cannot use it as a directory ({problem})")
     run_dir.mkdir(parents=True, exist_ok=True)
     stale = run_dir / layout.ERROR
     if stale.exists():  # a failed earlier session of this run: keep it, but not as this run's status
@@ -94,8 +107,8 @@ def run(cfg: DictConfig) -> dict:
 
     seed_everything(int(tr.seed))
     data = build_data(cfg.dataset, cfg.paths.data_dir)
-    validate_against_data(cfg, data)
     encoder = build_encoder(cfg.encoder, binary_input=data.binary_input)
+    validate_against_data(cfg, data, encoder)
     surrogate = build_surrogate(cfg.surrogate)
     seed_everything(int(tr.seed))  # model init independent of how much randomness the data used
     model = build_model(cfg.model, encoder.out_features(data.n_inputs), data.n_classes, cfg.neuron, surrogate)
@@ -119,7 +132,7 @@ def run(cfg: DictConfig) -> dict:
     resumed = trainer.maybe_resume()
     log.info(
         "%s: %s on %s (%d train / %d test, T=%d, %d inputs), %d parameters, device %s%s",
-        cfg.get("experiment_name", "run"),
+        cfg.get("run_name") or cfg.get("experiment_name", "run"),
         cfg.model.name,
         cfg.dataset.name,
         len(data.train),
@@ -139,7 +152,8 @@ def run(cfg: DictConfig) -> dict:
         logger.finish()
     summary = {
         **final,
-        "experiment": cfg.get("experiment_name"),
+        "experiment": cfg.get("run_name") or cfg.get("experiment_name"),  # what the run is (utils/runs.py run_name)
+        "experiment_name": cfg.get("experiment_name"),
         "dataset": cfg.dataset.name,
         "neuron": cfg.neuron.name,
         "surrogate": cfg.surrogate.name,
@@ -191,27 +205,58 @@ def config_differences(old: dict, new: dict, ignore=()) -> list[str]:
     ]
 
 
-def check_same_run(cfg: DictConfig, run_dir: Path) -> None:
-    """A directory holding a checkpoint is only continued with the config that wrote it (runtime keys
-    and ``trainer.epochs`` aside): a different config must not mix its results into it."""
+def _holds_results(run_dir: Path) -> bool:
+    return layout.has_checkpoint(run_dir) or any((run_dir / n).is_file() for n in (layout.METRICS, layout.HISTORY))
+
+
+def check_same_run(cfg: DictConfig, run_dir: Path, explicit_overrides: list[str] | None = None) -> None:
+    """A directory holding a checkpoint or results is only continued with the config that wrote it
+    (runtime keys and ``trainer.epochs`` aside): a different config must not mix its results into it.
+    Raises :class:`RunDirConflict` (nothing is written). ``explicit_overrides``: the command line's
+    (default: Hydra's record of this session's)."""
     saved = run_dir / layout.CONFIG
-    if not (saved.exists() and layout.has_checkpoint(run_dir)):
+    if not _holds_results(run_dir):
         return
-    old = OmegaConf.to_container(OmegaConf.load(saved), resolve=False)
+    if not saved.is_file():
+        raise RunDirConflict(f"{run_dir} holds results but no config.yaml; use a new run directory")
+    old = _load_saved(saved)
     new = OmegaConf.to_container(cfg, resolve=True)
     # keys a newer srnn_bench added (absent from the saved config) keep their default unless given
     # explicitly: a new key's default reproduces the old behaviour, so the old run can go on
-    explicit = {o.split("=", 1)[0].lstrip("+~") for o in _explicit_overrides() if "=" in o}
+    given = _explicit_overrides() if explicit_overrides is None else explicit_overrides
+    explicit = {o.split("=", 1)[0].lstrip("+~") for o in given if "=" in o}
     added = {k for k in set(_flat(new)) - set(_flat(old)) if not any(k == e or k.startswith(e + ".") for e in explicit)}
     diff = config_differences(old, new, ignore=(*EXTENDABLE_KEYS, *added))
     if diff:
-        raise ValueError(
+        raise RunDirConflict(
             f"{run_dir} holds a checkpoint of a different config ({'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); "
             f"use a new run directory, or resume={run_dir} to continue it with its saved config"
         )
+    _check_epochs(run_dir, int(new["trainer"]["epochs"]))
     if old.get("trainer", {}).get("epochs") != new["trainer"]["epochs"]:
         log.warning("trainer.epochs changed %s -> %s on resume (linear/cosine schedules depend on it)",
                     old.get("trainer", {}).get("epochs"), new["trainer"]["epochs"])
+
+
+def _load_saved(saved: Path) -> dict:
+    """A run directory's ``config.yaml`` as a dict, or one line naming the file."""
+    try:
+        old = OmegaConf.to_container(OmegaConf.load(saved), resolve=False)
+    except Exception as e:  # noqa: BLE001 - broken YAML: one line naming the file
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise ValueError(f"{saved}: not a readable config ({type(e).__name__}: {first})") from None
+    if not isinstance(old, dict):
+        raise ValueError(f"{saved}: not a config (a YAML mapping of config groups), got {type(old).__name__}")
+    return old
+
+
+def _check_epochs(run_dir: Path, epochs: int) -> None:
+    """``trainer.epochs`` may grow on resume, never below the epochs the run has already done."""
+    hist = run_dir / "metrics.jsonl"
+    done = sum(1 for line in hist.read_text().splitlines() if line.strip()) if hist.is_file() else 0
+    if epochs < done:
+        raise RunDirConflict(f"{run_dir} has done {done} epochs; trainer.epochs={epochs} cannot shorten it "
+                             f"(give trainer.epochs >= {done}, or use a new run directory)")
 
 
 def _explicit_overrides() -> list[str]:
@@ -232,7 +277,10 @@ def resumed_config(cfg: DictConfig) -> DictConfig:
         raise ValueError(f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote")
     if not layout.has_checkpoint(run_dir):
         raise ValueError(f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume")
-    old = OmegaConf.load(saved)
+    old = OmegaConf.create(_load_saved(saved))
+    for group in ("dataset", "model", "neuron", "trainer", "encoder", "surrogate", "optimizer", "scheduler"):
+        if not isinstance(old.get(group), DictConfig):
+            raise ValueError(f"{saved}: lacks the config group '{group}'; not a config this srnn_bench wrote")
     explicit = {o.split("=", 1)[0].lstrip("+~") for o in _explicit_overrides() if "=" in o}
     new = OmegaConf.to_container(cfg, resolve=True)
     changed = [k for k in explicit if not _runtime(k) and k not in EXTENDABLE_KEYS and not k.startswith("hydra")]
@@ -245,5 +293,12 @@ def resumed_config(cfg: DictConfig) -> DictConfig:
         if v is not None:
             OmegaConf.update(merged, key, v, merge=False, force_add=True)
     if "trainer.epochs" in explicit:
+        _check_epochs(run_dir, int(cfg.trainer.epochs))
         merged.trainer.epochs = int(cfg.trainer.epochs)
+    try:
+        filled = apply_schema(merged, fill_missing=True)  # a key added since the run was written: its default
+    except ValueError as e:
+        raise ValueError(f"{saved}: {e}") from None
+    if filled:
+        log.warning("%s lacks %s (added since): their defaults are used", saved, ", ".join(filled))
     return merged

@@ -101,8 +101,8 @@ def test_cli_errors(capsys):
     assert rc == 2 and "unknown neuron 'alfi'; valid choices" in err and len(err.strip().splitlines()) == 1
     rc, err = run_cli(capsys, "--n-in", "1", "--n-classes", "2")
     assert rc == 2 and "no firing rate for" in err
-    rc, err = run_cli(capsys, "--rate", "0.1")
-    assert rc == 2 and "--n-in and --n-classes" in err
+    rc, err = run_cli(capsys, "dataset=npz", "--rate", "0.1")  # no sizes in the config, and the data cannot be loaded
+    assert rc == 2 and "--n-in and --n-classes" in err and "dataset.path is not set" in err
     rc, err = run_cli(capsys, "--n-in", "1", "--n-classes", "2", "--rate", "1.5")
     assert rc == 2 and "outside [0, 1]" in err
 

@@ -26,7 +26,16 @@ SMALL = ["dataset=npz", "encoder.n=4", "model.hidden=[8]", "trainer.batch_size=1
 
 
 # -- non-finite loss / gradients ----------------------------------------------------------------------
-def test_nonfinite_loss_stops_naming_epoch_step_and_keeps_last_good_checkpoint(run_cfg, tmp_path):
+@pytest.fixture
+def nan_inputs_pass(monkeypatch):
+    """NaN inputs reach the trainer (the npz loader refuses them since issue #14: these tests are about a
+    loss or gradient that turns non-finite during training, whatever the cause)."""
+    import srnn_bench.data.npz as npz
+
+    monkeypatch.setattr(npz, "check_finite", lambda *a: None)
+
+
+def test_nonfinite_loss_stops_naming_epoch_step_and_keeps_last_good_checkpoint(run_cfg, tmp_path, nan_inputs_pass):
     # a training sequence with a NaN, at position 50 of epoch 1's fixed data order: batch 4 of 16
     bad = int(train_order(100, 0, 0)[50])
     npz = make_npz(tmp_path / "nan.npz", nan_at=bad)
@@ -46,7 +55,7 @@ def test_nonfinite_loss_stops_naming_epoch_step_and_keeps_last_good_checkpoint(r
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
-def test_nonfinite_skip_counts_skipped_batches(run_cfg, tmp_path):
+def test_nonfinite_skip_counts_skipped_batches(run_cfg, tmp_path, nan_inputs_pass):
     npz = make_npz(tmp_path / "nan.npz", nan_at=37)
     m = run(run_cfg([*SMALL, f"dataset.path={npz}", "trainer.epochs=2", "trainer.on_nonfinite=skip"]))
     hist = [json.loads(s) for s in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
@@ -224,13 +233,14 @@ def test_multirun_with_a_failing_job_finishes_the_others_and_summarises(tmp_path
     cmd = [sys.executable, "-m", "srnn_bench", "--multirun", *launcher, *SMALL, f"dataset.path={npz}", "trainer.epochs=1",
            "trainer.progress=false", "trainer.device=cpu", "trainer.lr=0.01,-1,0.02"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (sweep,) = list((tmp_path / "out" / "multirun" / "mnist1d_alif").iterdir())
+    assert proc.returncode == 1, proc.stderr[-3000:]  # after finishing the others (issue #14)
+    assert "1 job(s) did not finish" in proc.stderr
+    (sweep,) = list((tmp_path / "out" / "multirun" / "mnist1d_alif+dataset=npz").iterdir())  # named by what it is
     assert len(sweep.name.rsplit("_", 1)[-1]) == 6  # the unique suffix
     summary = json.loads((sweep / "multirun_summary.json").read_text())
     assert (summary["n_ok"], summary["n_failed"], summary["n_incomplete"]) == (2, 1, 0)
     failed = [r for r in summary["runs"] if r["status"] == "failed"]
-    assert failed[0]["error"] == "trainer.lr must be > 0, got -1" and "trainer.lr=-1" in failed[0]["overrides"]
+    assert failed[0]["error"] == "trainer.lr must be > 0, got -1.0" and "trainer.lr=-1.0" in failed[0]["overrides"]
     assert Path(failed[0]["run_dir"]).name == "1"
     for job in ("0", "2"):
         assert json.loads((sweep / job / "metrics.json").read_text())["epochs"] == 1

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import compose
+
 from srnn_bench.reporting import plots, table2
 from srnn_bench.run import run
 
@@ -94,6 +96,11 @@ def test_table2_builder(tmp_path):
     runs = tmp_path / "runs"
     good = runs / "shd" / "a"
     good.mkdir(parents=True)
+    from omegaconf import OmegaConf
+
+    from srnn_bench.utils.io import atomic_write_text
+
+    atomic_write_text(good / "config.yaml", OmegaConf.to_yaml(compose(["experiment=shd_alif"])))  # matched by config
     (good / "metrics.json").write_text(json.dumps({
         "experiment": "shd_alif", "test_acc": 0.85, "firing_rate": 0.02, "ac_per_step": 10000.0,
         "mac_per_step": 788.0, "energy_per_step_pj": 3.1 * 788 + 1000.0}))

@@ -145,7 +145,8 @@ def test_fitting_encoder_and_loss_pass(run_cfg, tmp_path):
         (["nosuch.key=1"], "unknown key 'nosuch.key'; valid top-level keys:"),
         (["dataset=npz", "dataset.path=x.npz"], None),
         (["dataset=npz,mnist1d", "dataset.path=x.npz", "-m"], None),  # first sweep value picks the group
-        (["trainer.lr=0.1,0.2", "+trainer.extra=1", "~logger", "hydra.run.dir=/tmp/x"], None),
+        (["trainer.lr=0.1,0.2", "~logger", "hydra.run.dir=/tmp/x"], None),
+        (["+trainer.extra=1"], "unknown key 'trainer.extra'; valid keys of trainer:"),  # + adds no unknown key (#14)
         (["experiment=mnist1d_alif", "trainer.seed=1", "resume=/some/dir"], None),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..utils import sample_rng
 from .audio import Ternary
 
 
@@ -136,7 +137,7 @@ class Rate(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t_out = self.out_steps(x.shape[0])
         p = torch.clamp(self.gain * x, 0.0, 1.0).expand(t_out, *x.shape[1:])
-        return torch.bernoulli(p)
+        return sample_rng.bernoulli(p, batch_dim=1)  # x [T, B, C]: per sample in evaluation
 
 
 class Latency(nn.Module):

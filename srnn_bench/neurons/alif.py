@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from ..surrogates import Surrogate
+from ..utils import sample_rng
 from .time_constants import init_time_constant
 
 U0_SCHEMES = ("zero", "uniform", "uniform_unit")
@@ -159,10 +160,10 @@ class ALIFCell(nn.Module):
         shape = (batch, self.size)
         dtype = dtype or self.tau_m.dtype
         device = device or self.tau_m.device
-        if self.u0 == "uniform":
-            u = torch.rand(shape, device=device, dtype=dtype) * self.b_j0
+        if self.u0 == "uniform":  # per sample in evaluation (srnn_bench/utils/sample_rng.py)
+            u = sample_rng.rand(shape, device=device, dtype=dtype) * self.b_j0
         elif self.u0 == "uniform_unit":
-            u = torch.rand(shape, device=device, dtype=dtype)
+            u = sample_rng.rand(shape, device=device, dtype=dtype)
         else:
             u = torch.zeros(shape, device=device, dtype=dtype)
         b = torch.full(shape, self.b_j0, device=device, dtype=dtype)

@@ -35,6 +35,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..utils import sample_rng
+
 
 class SRCState(NamedTuple):
     """State of a layer of SRC neurons, each [B, N]. Field 0 (``h``) plays the membrane's role."""
@@ -141,8 +143,8 @@ class SRCCell(nn.Module):
     def forward(self, i_t: torch.Tensor, state: SRCState) -> tuple[torch.Tensor, SRCState]:
         r, r_s = self.r, self.r_s
         if self.sigma_noise > 0:  # Sec. 4.5.3
-            r = r + self.sigma_noise * torch.randn_like(i_t)
-            r_s = r_s + self.sigma_noise * torch.randn_like(i_t)
+            r = r + self.sigma_noise * sample_rng.randn_like(i_t)  # per sample in evaluation
+            r_s = r_s + self.sigma_noise * sample_rng.randn_like(i_t)
         return src_step(
             i_t, state, self.bias(), self.alpha, self.rho, r, r_s, self.z, self.z_hyp, self.z_dep, self.bypass, self.detach
         )

@@ -2,10 +2,12 @@
 
     python -m srnn_bench.reporting.sweeps outputs/multirun/<experiment>/<date> [--x surrogate.s --y surrogate.h]
 
-Reads every job directory's ``.hydra/overrides.yaml`` (the swept values) and ``metrics.json``; jobs that
-failed (``error.txt``) or never finished are listed in the CSV with their status, drawn as blank cells,
-and reported on the console. Writes ``sweep.csv``, ``sweep_test_acc.png`` and ``sweep_firing_rate.png``
-into the multirun directory (or ``--out``).
+Reads every job directory's own ``config.yaml`` (the swept values are the keys whose value differs
+between jobs; :func:`srnn_bench.utils.runs.identities`) and ``metrics.json``; jobs that failed
+(``error.txt``) or never finished are listed in the CSV with their status, drawn as blank cells, and
+reported on the console. Writes ``sweep.csv``, and ``sweep_test_acc.png`` / ``sweep_firing_rate.png``
+when ``--x`` and ``--y`` (default: the two swept keys, when exactly two numeric ones were swept) were
+both swept, into the multirun directory (or ``--out``).
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ import math
 from pathlib import Path
 
 from ..utils.io import atomic_write, atomic_write_text
-from ..utils.runs import iter_run_dirs
+from ..utils.runs import identities, iter_run_dirs
 
 
 def collect(sweep_dir: str | Path) -> list[dict]:
-    """One row per job: its swept values, status (ok / failed / incomplete) and final metrics."""
+    """One row per job: its swept values (from its config.yaml), status (ok / failed / incomplete) and final metrics."""
     rows = []
-    for record in iter_run_dirs(sweep_dir):
-        if record.run_dir == Path(sweep_dir):
-            continue
-        row = {"job": record.run_dir.name, **dict(o.split("=", 1) for o in record.overrides if "=" in o), "status": record.status}
+    records = [r for r in iter_run_dirs(sweep_dir) if r.run_dir != Path(sweep_dir)]
+    for record, ident in zip(records, identities(records)):
+        row = {"job": record.run_dir.name, **ident, "status": record.status}
         if record.ok:
             m = record.metrics
             row.update(test_acc=m.get("test_acc"), firing_rate=m.get("firing_rate"), sop_per_sample=m.get("sop_per_sample"))
@@ -33,6 +34,21 @@ def collect(sweep_dir: str | Path) -> list[dict]:
             row["error"] = record.error
         rows.append(row)
     return rows
+
+
+def swept_keys(rows: list[dict]) -> list[str]:
+    """Keys whose value differs between jobs and is a number in every job that has it (heatmap axes)."""
+    fixed = {"job", "status", "error", "test_acc", "firing_rate", "sop_per_sample"}
+    keys = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in fixed]
+
+    def number(v) -> bool:
+        try:
+            float(v)
+            return True
+        except (TypeError, ValueError):
+            return False
+
+    return [k for k in keys if len({r.get(k) for r in rows}) > 1 and all(number(r[k]) for r in rows if k in r)]
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
@@ -80,8 +96,8 @@ def heatmap(rows: list[dict], x: str, y: str, value: str, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir")
-    ap.add_argument("--x", default="surrogate.s")
-    ap.add_argument("--y", default="surrogate.h")
+    ap.add_argument("--x", default=None, help="swept key on the x axis (default: the first of two swept keys)")
+    ap.add_argument("--y", default=None, help="swept key on the y axis")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     rows = collect(args.sweep_dir)
@@ -91,10 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or args.sweep_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out / "sweep.csv")
-    for value in ("test_acc", "firing_rate"):
-        heatmap(rows, args.x, args.y, value, out / f"sweep_{value}.png")
+    swept = swept_keys(rows)
+    x, y = args.x, args.y
+    if x is None and y is None and len(swept) == 2:
+        x, y = swept
+    not_swept = [k for k in (x, y) if k is not None and k not in swept]
+    if x is None or y is None or not_swept:
+        note = (f"no heatmap: {', '.join(not_swept)} not swept" if not_swept else "no heatmap: give --x and --y") + \
+            f" (numeric keys swept: {', '.join(swept) or 'none'})"
+    else:
+        for value in ("test_acc", "firing_rate"):
+            heatmap(rows, x, y, value, out / f"sweep_{value}.png")
+        note = f"heatmaps over {y} x {x}"
     bad = [r for r in rows if r["status"] != "ok"]
-    summary = f"{len(rows) - len(bad)}/{len(rows)} jobs ok"
+    summary = f"{len(rows) - len(bad)}/{len(rows)} jobs ok; {note}"
     for r in bad:
         summary += f"\n  job {r['job']}: {r['status']}" + (f" — {r['error']}" if "error" in r else "")
     print(summary)

@@ -12,7 +12,9 @@ Three parts, all recomputed on every call (nothing typed by hand):
    (:func:`srnn_bench.metrics.table_s2_ratios`) beside the printed ratios.
 3. Measured rows: every run directory under ``--runs`` with a ``metrics.json`` (test accuracy, firing
    rate, MAC/AC/energy per step as measured during evaluation); rows of the paper without a run are
-   listed as missing. Runs are matched to paper rows by their ``experiment`` name (e.g. ``shd_alif``).
+   listed as missing. Runs are matched to paper rows by their resolved ``config.yaml``: a run is the row
+   of the experiment file it is an instance of (:func:`srnn_bench.utils.runs.experiment_of`); any other
+   run is listed under its own name with ``(custom)``, never under a paper row.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ..metrics.cost import (
 )
 from ..utils import layout
 from ..utils.io import atomic_write_text, git_info
-from ..utils.runs import iter_run_dirs
+from ..utils.runs import experiment_of, iter_run_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPER_VALUES = ROOT / "results" / "paper_values" / "yin2021_table2.yaml"
@@ -191,7 +193,12 @@ def find_runs(roots: list[Path]) -> tuple[list[dict], list[str]]:
             if not record.ok or "test_acc" not in record.metrics:
                 skipped.append(f"`{record.run_dir}`: {record.status}" + (f" — {record.error}" if record.error else ""))
                 continue
-            m = {**record.metrics, "_dir": str(record.run_dir), "_mtime": (record.run_dir / layout.METRICS).stat().st_mtime}
+            if record.config is None:
+                skipped.append(f"`{record.run_dir}`: no readable config.yaml (cannot tell which experiment it is)")
+                continue
+            name = experiment_of(record.config) or f"{record.metrics.get('experiment')} (custom)"
+            m = {**record.metrics, "experiment": name, "_dir": str(record.run_dir),
+                 "_mtime": (record.run_dir / layout.METRICS).stat().st_mtime}
             runs.append(m)
     return sorted(runs, key=lambda m: (str(m.get("experiment")), -m["_mtime"])), skipped
 

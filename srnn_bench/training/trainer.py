@@ -38,6 +38,7 @@ from ..metrics import ActivityMeter, ConfusionMatrix
 from ..state import detach_state
 from ..utils import layout
 from ..utils.io import atomic_torch_save, write_jsonl
+from ..utils.sample_rng import per_sample_generators, sample_seed
 from . import tbptt
 from .losses import anytime_correct, loss_and_correct, sequence_logits
 
@@ -384,11 +385,19 @@ class Trainer:
             n = max(a.numel(), b.numel())
             return torch.nn.functional.pad(a, (0, n - a.numel())) + torch.nn.functional.pad(b, (0, n - b.numel()))
 
+        first = 0
         for x, y in self._loader(ds, train=False):
-            x, y = self.encoder(x.to(self.device)), y.to(self.device)
-            out = self.model(x)
+            # every random draw of a sample (initial membrane, noise, rate code) from its own generator:
+            # the metrics depend on neither eval_batch_size nor how often the splits were evaluated
+            seeds = [sample_seed(self.cfg.seed, prefix, first + i) for i in range(x.shape[1])]
+            first += x.shape[1]
+            with per_sample_generators(seeds):
+                x, y = self.encoder(x.to(self.device)), y.to(self.device)
+                out = self.model(x)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
-            total_loss, correct, counted, n_batches = total_loss + loss.item(), correct + c, counted + n, n_batches + 1
+            # the loss weighted by what it averages (sequences or labelled frames): independent of the batching
+            total_loss, correct = total_loss + loss.item() * n, correct + c
+            counted, n_batches = counted + n, n_batches + 1
             at = anytime_correct(out, y).double().cpu()  # [T] correct at each step
             counted_t = torch.full_like(at, y.shape[-1]) if y.ndim == 1 else (y != IGNORE_INDEX).sum(1).double().cpu()
             anytime, n_seq = _add_padded(anytime, at), _add_padded(n_seq, counted_t)
@@ -399,7 +408,7 @@ class Trainer:
             meter.update(x, out)
         summary = meter.summary(self.model, getattr(self.encoder, "binary", False))
         confusion.save(self.run_dir, prefix)
-        metrics = {f"{prefix}_loss": total_loss / max(n_batches, 1), f"{prefix}_acc": correct / max(counted, 1)}
+        metrics = {f"{prefix}_loss": total_loss / max(counted, 1), f"{prefix}_acc": correct / max(counted, 1)}
         curve = anytime / n_seq.clamp(min=1)
         if self.data.per_step_labels:
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
@@ -547,7 +556,14 @@ class Trainer:
                 self.save(epoch + 1, layout.BEST)
             self.save(epoch + 1, layout.LAST)
             self._write_history()  # after the checkpoint: metrics.jsonl never runs ahead of last.pt
-        return self.history[-1] if self.history else {}
+        if not self.history:  # trainer.epochs=0: the untrained network's metrics
+            metrics = {"epoch": 0}
+            if self.data.val is not None:
+                metrics.update(self.evaluate(self.data.val, "val"))
+            metrics.update(self.evaluate(self.data.test, "test"))
+            metrics["wall_time_s"] = self.wall_time_s + time.perf_counter() - self._session_start
+            return metrics
+        return self.history[-1]
 
     def _step_scheduler(self, metrics: dict) -> None:
         if self.scheduler is None:

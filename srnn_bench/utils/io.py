@@ -13,19 +13,44 @@ from importlib import metadata
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str = "") -> Path:
-    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see a half-written file."""
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see a half-written file.
+    The file gets the mode an ordinary ``open()`` would give it (0666 minus the umask), not
+    ``mkstemp``'s 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix + ".tmp")
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def directory_problem(path: str | Path, writable: bool = True) -> str | None:
+    """Why ``path`` cannot be (created and) used as a directory, in a few words, or ``None``: a file in
+    the way, or (``writable``) the directory or its first existing parent not writable."""
+    path = Path(path).expanduser()
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            return None
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is a file, not a directory"
+    if writable and not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe} is not writable"
+    return None
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -9,11 +9,15 @@ A run directory is one :func:`srnn_bench.run.run` wrote (``config.yaml``) or a H
                 ``metrics.json`` is unreadable;
 ``incomplete``  neither: still running, or killed (``resume=DIR`` continues it).
 
-Results tables must use only ``ok`` records and say how many others they skipped.
+Results tables must use only ``ok`` records and say how many others they skipped. A run's identity
+(what it is: its settings) comes from its own ``config.yaml`` (:attr:`RunRecord.config`,
+:func:`identities`), never from a later session's files: ``.hydra/overrides.yaml`` is read only for a
+run that failed before writing its config.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -34,10 +38,73 @@ class RunRecord:
     metrics: dict | None = None
     error: str | None = None  # one line: why it failed / is incomplete
     overrides: list[str] = field(default_factory=list)
+    config: dict | None = None  # the run's own config.yaml (None: none, or unreadable)
 
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+
+def _config(run_dir: Path) -> dict | None:
+    path = run_dir / layout.CONFIG
+    if not path.is_file():
+        return None
+    try:
+        import yaml
+
+        data = yaml.safe_load(path.read_text())
+    except Exception:  # noqa: BLE001 - a damaged config must not hide the run
+        return None
+    return data if isinstance(data, dict) else None
+
+
+IDENTITY_IGNORED = ("paths", "resume", "hydra", "run_name", "trainer.device", "trainer.progress", "trainer.num_threads",
+                    "trainer.num_workers")
+"""Keys that say where or how fast a run ran, not what it is."""
+
+
+def flat_config(d: dict, prefix: str = "") -> dict:
+    """``{"a.b": leaf}`` of a nested config (lists kept whole)."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(flat_config(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _ignored(key: str) -> bool:
+    return any(key == i or key.startswith(i + ".") for i in IDENTITY_IGNORED)
+
+
+def identities(records: list[RunRecord]) -> list[dict[str, str]]:
+    """Per record, the settings that tell it apart from the others (``{key: value}``, values as on the
+    command line): the keys whose value differs between the records' ``config.yaml``; for a record
+    without a config (failed before writing it) its ``.hydra/overrides.yaml``."""
+    flats = [None if r.config is None else {k: v for k, v in flat_config(r.config).items() if not _ignored(k)}
+             for r in records]
+    keys = sorted({k for f in flats if f for k in f if len({_fmt(g.get(k)) for g in flats if g is not None}) > 1})
+    out = []
+    for r, f in zip(records, flats):
+        if f is None:
+            out.append(dict(o.lstrip("+").split("=", 1) for o in r.overrides if "=" in o))
+        else:
+            out.append({k: _fmt(f.get(k)) for k in keys})
+    return out
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if v is None:
+        return "null"
+    if isinstance(v, (list, dict)):
+        import json
+
+        return json.dumps(v, separators=(",", ":"))
+    return str(v)
 
 
 def _overrides(run_dir: Path) -> list[str]:
@@ -55,24 +122,25 @@ def _overrides(run_dir: Path) -> list[str]:
 def read_run(run_dir: str | Path) -> RunRecord:
     """The outcome of one run directory."""
     run_dir = Path(run_dir)
+    config = _config(run_dir)
     overrides = _overrides(run_dir)
     metrics_path, error_path = run_dir / layout.METRICS, run_dir / layout.ERROR
     if metrics_path.is_file():
         try:
-            return RunRecord(run_dir, OK, metrics=json.loads(metrics_path.read_text()), overrides=overrides)
+            metrics = json.loads(metrics_path.read_text())
+            return RunRecord(run_dir, OK, metrics=metrics, overrides=overrides, config=config)
         except (OSError, ValueError) as e:
-            return RunRecord(run_dir, FAILED, error=f"{metrics_path} unreadable ({e})", overrides=overrides)
+            error = f"{metrics_path} unreadable ({e})"
+            return RunRecord(run_dir, FAILED, error=error, overrides=overrides, config=config)
     if error_path.is_file():
         try:
             first = error_path.read_text().strip().splitlines()[0]
         except (OSError, IndexError):
             first = f"{error_path} (empty)"
-        return RunRecord(run_dir, FAILED, error=first, overrides=overrides)
+        return RunRecord(run_dir, FAILED, error=first, overrides=overrides, config=config)
     return RunRecord(
-        run_dir,
-        INCOMPLETE,
-        error=f"no {layout.METRICS} or {layout.ERROR}: still running or killed (resume={run_dir})",
-        overrides=overrides,
+        run_dir, INCOMPLETE, error=f"no {layout.METRICS} or {layout.ERROR}: still running or killed (resume={run_dir})",
+        overrides=overrides, config=config,
     )
 
 
@@ -95,14 +163,18 @@ def iter_run_dirs(root: str | Path) -> Iterator[RunRecord]:
 
 
 def _natural(path: Path):
-    return [int(p) if p.isdigit() else p for p in path.parts]
+    """Sort key: numeric parts by value, before any other name (``1/, 2/, 10/, seed2/``); never compares
+    an int with a str."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.parts]
 
 
 def summarize_runs(root: str | Path) -> dict:
     """``{"n_ok", "n_failed", "n_incomplete", "runs": [{run_dir, status, error, overrides, <metric>}]}``."""
     runs = []
-    for r in iter_run_dirs(root):
-        row = {"run_dir": str(r.run_dir), "status": r.status, "error": r.error, "overrides": r.overrides}
+    records = list(iter_run_dirs(root))
+    for r, ident in zip(records, identities(records)):
+        row = {"run_dir": str(r.run_dir), "status": r.status, "error": r.error,
+               "overrides": [f"{k}={v}" for k, v in ident.items()]}
         if r.metrics is not None:
             row["test_acc"] = r.metrics.get("test_acc")
         runs.append(row)
@@ -125,9 +197,88 @@ def run_uid() -> str:
     return secrets.token_hex(3)
 
 
+NAMED_GROUPS = ("dataset", "encoder", "model", "neuron", "surrogate", "optimizer", "scheduler")
+"""Groups whose choice is part of what a run is (``logger``, ``trainer``, ``paths`` are not)."""
+
+
+def experiment_choices(experiment: str | None) -> dict[str, str]:
+    """``group -> option`` that ``experiment=<experiment>`` selects (the root defaults when there is no such
+    experiment file), read from the defaults lists of ``configs/config.yaml`` and the experiment file."""
+    import yaml
+
+    from ..resources import CONFIG_DIR, ROOT_CONFIG
+
+    choices: dict[str, str] = {}
+    for entry in yaml.safe_load((CONFIG_DIR / ROOT_CONFIG).read_text()).get("defaults", []):
+        if isinstance(entry, dict):
+            choices.update({str(k): str(v) for k, v in entry.items()})
+    path = CONFIG_DIR / "experiment" / f"{experiment}.yaml"
+    if experiment and path.is_file():
+        for entry in (yaml.safe_load(path.read_text()) or {}).get("defaults", []):
+            if isinstance(entry, dict):
+                for k, v in entry.items():
+                    choices[str(k).replace("override ", "").strip().lstrip("/")] = str(v)
+    return choices
+
+
+def run_name(cfg) -> str:
+    """What a run is, as a name: ``experiment_name`` plus ``+group=option`` for every config group chosen
+    differently from that experiment file (``mnist1d_alif+dataset=npz``). Names run directories and
+    ``metrics.json``'s ``experiment`` (``${run_name:}`` in configs/config.yaml)."""
+    base = str(cfg.get("experiment_name") or "run")
+    expected = experiment_choices(base)
+    parts = [base]
+    for group in NAMED_GROUPS:
+        node = cfg.get(group)
+        name = node.get("name") if hasattr(node, "get") else None
+        if name is not None and group in expected and str(name) != expected[group]:
+            parts.append(f"{group}={name}")
+    return "+".join(parts)
+
+
+IDENTITY_KEYS = ("dataset.name", "encoder.name", "neuron.name", "model.hidden", "model.recurrent",
+                 "model.bidirectional", "model.readout.kind", "trainer.loss", "dataset.labels", "dataset.source")
+"""The settings that make a run an instance of an experiment file (table builders match on them)."""
+
+
+def _identity(flat: dict) -> tuple:
+    return tuple(_fmt(flat.get(k)) for k in IDENTITY_KEYS)
+
+
+@functools.lru_cache(maxsize=None)
+def _experiment_identity(experiment: str) -> tuple:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from ..config_schema import CONFIG_DIR
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        cfg = compose(config_name="config", overrides=[f"experiment={experiment}"])
+    return _identity(flat_config(OmegaConf.to_container(cfg, resolve=False)))
+
+
+def experiment_of(config: dict | None) -> str | None:
+    """The experiment file (``configs/experiment/<name>.yaml``) a run's resolved ``config.yaml`` is an instance
+    of (equal on :data:`IDENTITY_KEYS`), or ``None``: table builders match runs by this, never by a name."""
+    from ..config_schema import CONFIG_DIR
+
+    if not config:
+        return None
+    mine = _identity(flat_config(config))
+    names = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+    first = str(config.get("experiment_name"))
+    for exp in ([first] if first in names else []) + [n for n in names if n != first]:
+        if _experiment_identity(exp) == mine:
+            return exp
+    return None
+
+
 def register_resolvers() -> None:
-    """Register ``${run_uid:}`` (cached: one value per process, like Hydra's ``${now:}``)."""
+    """Register ``${run_uid:}`` (cached: one value per process, like Hydra's ``${now:}``) and
+    ``${run_name:}`` (:func:`run_name` of the config it is in)."""
     from omegaconf import OmegaConf
 
     if not OmegaConf.has_resolver("run_uid"):
         OmegaConf.register_new_resolver("run_uid", run_uid, use_cache=True)
+    if not OmegaConf.has_resolver("run_name"):
+        OmegaConf.register_new_resolver("run_name", lambda *, _root_: run_name(_root_))

@@ -170,7 +170,7 @@ def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str 
         "srnn_bench_git": git_info(),
     })
     for stale in (layout.PREV, layout.NEXT, layout.BEST, layout.INIT):  # of a previous import into the same directory
-        (out / "checkpoints" / stale).unlink(missing_ok=True)
+        layout.checkpoint(out, stale).unlink(missing_ok=True)
     state = checkpoint_state(model, optimizer, scheduler)
     atomic_torch_save(layout.checkpoint(out, layout.LAST), state)
     return out

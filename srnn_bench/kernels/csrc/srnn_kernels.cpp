@@ -668,38 +668,35 @@ Tensor csr_linear(const Tensor& indptr, const Tensor& indices, const Tensor& val
   return out;
 }
 
-// grad of W^T [F, N] = x^T g, x in CSR, g [R, N]. The rows are split between threads, each adding
-// into its own [F, N] buffer (the first thread into the result); the buffers are summed at the end.
+// grad of W^T [F, N] = x^T g, x in CSR, g [R, N]. The F weight rows are split between threads; each
+// thread visits every non-zero and adds those of its own rows, in row order r = 0..R-1. Every element is
+// thus summed in the same order whatever the thread count (bitwise the single-thread result; issue #14).
 Tensor csr_linear_grad_weight(const Tensor& indptr, const Tensor& indices, const Tensor& values, const Tensor& g_in,
                               int64_t F) {
   const Tensor g = g_in.contiguous();
   const int64_t R = indptr.size(0) - 1, N = g.size(1);
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), R / 256));
-  std::vector<Tensor> acc(parts);
-  for (int64_t p = 0; p < parts; ++p) acc[p] = at::zeros({F, N}, g.options());
+  Tensor out = at::zeros({F, N}, g.options());
   const int64_t* ip = indptr.data_ptr<int64_t>();
   const int32_t* ix = indices.data_ptr<int32_t>();
   AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "csr_linear_grad_weight", [&] {
     using T_ = scalar_t;
     const T_* v = ptr<T_>(values);
     const T_* gp = ptr<T_>(g);
-    const int64_t per = (R + parts - 1) / parts;
-    at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; ++p) {
-        T_* w = ptr<T_>(acc[p]);
-        for (int64_t r = p * per; r < std::min(R, (p + 1) * per); ++r) {
-          const T_* grow = gp + r * N;
-          for (int64_t j = ip[r]; j < ip[r + 1]; ++j) {
-            T_* wrow = w + static_cast<int64_t>(ix[j]) * N;
-            const T_ vj = v[j];
-            for (int64_t n = 0; n < N; ++n) wrow[n] += vj * grow[n];
-          }
+    T_* w = ptr<T_>(out);
+    at::parallel_for(0, F, 1, [&](int64_t f0, int64_t f1) {
+      for (int64_t r = 0; r < R; ++r) {
+        const T_* grow = gp + r * N;
+        for (int64_t j = ip[r]; j < ip[r + 1]; ++j) {
+          const int64_t f = static_cast<int64_t>(ix[j]);
+          if (f < f0 || f >= f1) continue;
+          T_* wrow = w + f * N;
+          const T_ vj = v[j];
+          for (int64_t n = 0; n < N; ++n) wrow[n] += vj * grow[n];
         }
       }
     });
   });
-  for (int64_t p = 1; p < parts; ++p) acc[0].add_(acc[p]);
-  return acc[0];
+  return out;
 }
 
 Tensor surrogate_derivative_op(const Tensor& x_in, int64_t kind, std::vector<double> params) {
