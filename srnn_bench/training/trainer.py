@@ -208,6 +208,7 @@ class Trainer:
         self.best: dict = {}
         self.resumed_from: Path | None = None
         self._last_ckpt_time = time.monotonic()
+        self._dead: dict[str, torch.Tensor] = {}  # see _note_dead_entries
         self._session_start = time.perf_counter()
         hang = os.environ.get(HANG_ENV)
         self._hang_after = int(hang) if hang else None
@@ -295,6 +296,7 @@ class Trainer:
     def _clip_and_step(self, where: str) -> bool:
         """Clip the gradient norm and step the optimiser; False (no step) when the norm is non-finite."""
         clip = self.cfg.grad_clip if self.cfg.grad_clip else math.inf
+        self._zero_dead_gradients()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
         if not bool(torch.isfinite(gnorm)):
             self._nonfinite(f"non-finite gradient norm ({gnorm.item()}) at {where}")
@@ -439,7 +441,10 @@ class Trainer:
 
     def _check_parameters_finite(self, where: str) -> None:
         for name, p in self.model.named_parameters():
-            if not torch.isfinite(p).all():
+            bad = ~torch.isfinite(p.detach())
+            if name in self._dead:
+                bad &= ~self._dead[name]
+            if bad.any():
                 raise NonFiniteLossError(
                     f"parameter {name} became non-finite by {where}; the last good checkpoint is "
                     f"{self.ckpt_dir / layout.LAST}. Lower trainer.lr or set trainer.grad_clip"
@@ -531,9 +536,28 @@ class Trainer:
         write_jsonl(self.run_dir / layout.HISTORY, self.history)
 
     # -- the loop ------------------------------------------------------------------------------
+    def _note_dead_entries(self) -> None:
+        """Parameter entries that are already non-finite in the weights training starts from (a published
+        network's dead neuron: GSC 0.91398's dense_1 neuron 172 is NaN in every incoming weight, tau and bias,
+        and never spikes) stay as they are: their gradients are zeroed before every step and they do not count
+        as weights that *became* non-finite. Entries that turn non-finite later still stop the run."""
+        self._dead = {n: ~torch.isfinite(p.detach()) for n, p in self.model.named_parameters()
+                      if not torch.isfinite(p.detach()).all()}
+        if self._dead:
+            total = sum(int(m.sum()) for m in self._dead.values())
+            log.warning("%d parameter entries are non-finite in the starting weights (%s): kept as they are, "
+                        "their gradients zeroed", total, ", ".join(sorted(self._dead)))
+
+    def _zero_dead_gradients(self) -> None:
+        for name, p in self.model.named_parameters():
+            mask = self._dead.get(name)
+            if mask is not None and p.grad is not None:
+                p.grad[mask] = 0.0
+
     def fit(self) -> dict:
         self._session_start = time.perf_counter()
         self._last_ckpt_time = time.monotonic()
+        self._note_dead_entries()
         progress, self.resume_progress = self.resume_progress, None
         self.logger.restore(self.history)  # the CSV log = the restored history (no row of a redone epoch twice)
         if self.start_epoch == 0 and progress is None:  # untrained parameters, for before/after plots (Yin Fig. 4c)
