@@ -442,7 +442,7 @@ def test_iter_run_dirs_sorts_numbers_and_names_together(tmp_path):
 
 # -- misleading messages and smaller faults -------------------------------------------------------------------
 def test_npz_array_faults_are_named_at_load(tmp_path):
-    from srnn_bench.data.npz import load_npz
+    from srnn_bench.data.datasets.npz import load_npz
 
     x = np.zeros((6, 4, 2), np.float32)
     x[3, 2, 1] = np.inf
