@@ -17,7 +17,7 @@ root keys from ``configs/config.yaml``), so a key added to a YAML gets its type 
 :func:`apply_schema` converts or refuses (one line naming the key, the expected type and the value)
 every key of a composed config; it runs in :func:`srnn_bench.run.run` before anything else, and the
 command line runs it on the composed config before Hydra creates a directory
-(:func:`srnn_bench.__main__.check_key_overrides`), which also refuses keys the schema does not have,
+(:func:`srnn_bench.cli.check_key_overrides`), which also refuses keys the schema does not have,
 with or without ``+``, unless their parent node is open.
 """
 

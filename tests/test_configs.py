@@ -38,7 +38,8 @@ def test_unknown_choice_one_line(arg, group):
 def test_experiments_in_subfolders_are_choices():
     """configs/experiment/yin2021/*.yaml (the published networks) are valid ``experiment=yin2021/<name>`` choices
     on the command line, and a misspelt one lists them."""
-    from srnn_bench.__main__ import check_group_overrides, choices
+    from srnn_bench.cli import check_group_overrides
+    from srnn_bench.resources import choices
 
     assert "yin2021/smnist_98_21" in choices("experiment") and "shd_alif" in choices("experiment")
     assert check_group_overrides(["experiment=yin2021/smnist_98_21"]) is None
