@@ -32,8 +32,9 @@ from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
 from .resources import CONFIG_DIR, ROOT_CONFIG
 
-UNTYPED_GROUPS = ("hydra", "experiment", "hparams_search")
-"""Groups with no schema of their own: Hydra's, and the ``@package _global_`` files that set other groups' keys."""
+UNTYPED_GROUPS = ("hydra", "experiment", "hparams_search", "debug")
+"""Groups with no schema of their own: Hydra's, and the ``@package _global_`` files that set other groups' keys
+(``debug=smoke`` too: its values are typed by the groups they belong to)."""
 
 ANY = "any"
 ANNOTATIONS: dict[str, tuple[str, ...]] = {
