@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from .cli import check_group_overrides, check_key_overrides
-from .resources import CONFIG_DIR, choices, missing
+from .resources import CONFIG_DIR, missing
 from .utils import layout
 
 log = logging.getLogger("srnn_bench")

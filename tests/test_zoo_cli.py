@@ -45,8 +45,8 @@ def _converter(n_in: int, keys: dict[str, tuple]) -> Converter:
 def zoo(tmp_path, monkeypatch):
     """A data dir holding a fake 'published' checkpoint under the authors' layout, its registry entry
     and converter (module ``tests_fake_converters``), and a trained-looking set of weights."""
-    from srnn_bench.encoders import build_encoder
     from srnn_bench.cli import compose_checked
+    from srnn_bench.encoders import build_encoder
 
     data = tmp_path / "data"
     cfg = compose_checked(["experiment=mnist1d_alif", f"paths.data_dir={data}"])
