@@ -1,6 +1,6 @@
 """Import every module of srnn_bench and report import cycles between them.
 
-    python scripts/check_imports.py              # exit 1 on a failed import or a cycle
+    python scripts/check_imports.py              # exit 1 on a failed import, a cycle or an entry point imported
     python scripts/check_imports.py --graph      # also print every module's srnn_bench imports
     python scripts/check_imports.py --packages   # cycles between sub-packages (srnn_bench.kernels, ...) instead
 
@@ -10,7 +10,9 @@ in module ``a`` naming module ``b`` of the package, at the top of the file or de
 points at ``pkg.name`` when that is a module, else at ``pkg`` (its ``__init__``); importing ``pkg.mod`` is not
 counted as importing ``pkg``'s ``__init__``. A cycle is a strongly connected component of more than one
 module (or a module importing itself); each is printed with one closed path through it and the lines
-that make it. Modules whose import needs an optional third-party package that is not installed
+that make it. Entry points (every ``__main__`` module and the ``python -m`` shims of :data:`SHIMS`) are
+imported by no module of the package: code both need lives in a module they import (``srnn_bench/cli.py``),
+so running one never runs another's setup. Modules whose import needs an optional third-party package that is not installed
 (``triton``, ...) are listed as skipped, not as failures.
 """
 
@@ -25,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "srnn_bench"
+SHIMS = {"srnn_bench.energy"}
+"""``python -m`` entry points that are not ``__main__`` modules (a shim over :mod:`srnn_bench.reporting.energy`)."""
 
 
 def modules(root: Path = ROOT, package: str = PACKAGE) -> dict[str, Path]:
@@ -140,6 +144,12 @@ def cycles(g: dict[str, dict]) -> list[list[str]]:
     return sorted(out)
 
 
+def entry_imports(g: dict[str, dict], shims: set[str] = SHIMS) -> list[tuple[str, str, int]]:
+    """``(importer, entry point, line)`` for every import of an entry point (``__main__`` or a shim)."""
+    entries = {m for m in g if m.rpartition(".")[2] == "__main__"} | (shims & set(g))
+    return sorted((a, b, line) for a, deps in g.items() for b, lines in deps.items() if b in entries for line, _ in lines)
+
+
 def closed_path(g: dict[str, dict], comp: list[str]) -> list[str]:
     """One cycle through the component's first module (breadth-first, so a shortest one)."""
     start, inside = comp[0], set(comp)
@@ -208,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             line, deferred = g[a][b][0]
             steps.append(f"  {a} -> {b}   ({g_file(a)}:{line}{', deferred' if deferred else ''})")
         print(f"import cycle among {len(comp)} module(s): {', '.join(comp)}\n" + "\n".join(steps))
+    entry = entry_imports(g)
+    for a, b, line in entry:
+        print(f"entry point imported: {a} -> {b}   ({g_file(a)}:{line}); move what both need to a module both import")
     for line in failures:
         print(f"import failed: {line}")
     for line in skipped:
@@ -215,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     n_edges = sum(len(v) for v in g.values())
     print(
         f"{len(g)} modules, {n_edges} internal imports, {len(found)} cycle(s), {len(failures)} failed import(s), "
-        f"{len(skipped)} skipped"
+        f"{len(skipped)} skipped, {len(entry)} entry-point import(s)"
     )
-    return 1 if found or failures else 0
+    return 1 if found or failures or entry else 0
 
 
 def g_file(module: str) -> str:

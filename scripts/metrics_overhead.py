@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from srnn_bench.energy import compose
+from srnn_bench.cli import compose_checked
 from srnn_bench.metrics import ActivityMeter, ConfusionMatrix
 from srnn_bench.models import build_model
 from srnn_bench.surrogates import build_surrogate
@@ -58,7 +58,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    cfg = compose(args.overrides)
+    cfg = compose_checked(args.overrides)
     torch.manual_seed(0)
     model = build_model(cfg.model, args.n_in, args.n_classes, cfg.neuron, build_surrogate(cfg.surrogate)).to(device)
     x = torch.rand(args.steps, args.batch, args.n_in, device=device)

@@ -17,7 +17,7 @@ root keys from ``configs/config.yaml``), so a key added to a YAML gets its type 
 :func:`apply_schema` converts or refuses (one line naming the key, the expected type and the value)
 every key of a composed config; it runs in :func:`srnn_bench.run.run` before anything else, and the
 command line runs it on the composed config before Hydra creates a directory
-(:func:`srnn_bench.__main__.check_key_overrides`), which also refuses keys the schema does not have,
+(:func:`srnn_bench.cli.check_key_overrides`), which also refuses keys the schema does not have,
 with or without ``+``, unless their parent node is open.
 """
 
@@ -32,8 +32,9 @@ from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
 from .resources import CONFIG_DIR, ROOT_CONFIG
 
-UNTYPED_GROUPS = ("hydra", "experiment", "hparams_search")
-"""Groups with no schema of their own: Hydra's, and the ``@package _global_`` files that set other groups' keys."""
+UNTYPED_GROUPS = ("hydra", "experiment", "hparams_search", "debug")
+"""Groups with no schema of their own: Hydra's, and the ``@package _global_`` files that set other groups' keys
+(``debug=smoke`` too: its values are typed by the groups they belong to)."""
 
 ANY = "any"
 ANNOTATIONS: dict[str, tuple[str, ...]] = {

@@ -38,3 +38,24 @@ def test_a_deferred_cycle_is_found(tmp_path):
     assert g["toypkg.c"] == {"toypkg.sub": [(1, False)]}
     assert check_imports.cycles(g) == [["toypkg.a", "toypkg.sub.b"]]
     assert check_imports.closed_path(g, ["toypkg.a", "toypkg.sub.b"]) == ["toypkg.a", "toypkg.sub.b", "toypkg.a"]
+
+
+def test_no_module_imports_an_entry_point():
+    """Issue 15: energy.py imported ``__main__``; the shared checks now live in srnn_bench.cli, the cost report in
+    srnn_bench.reporting.energy, and srnn_bench.energy is only the ``python -m`` shim."""
+    g = check_imports.graph()
+    assert check_imports.entry_imports(g) == []
+    assert "srnn_bench.cli" in g["srnn_bench.__main__"] and "srnn_bench.cli" in g["srnn_bench.reporting.energy"]
+    assert set(g["srnn_bench.energy"]) == {"srnn_bench.reporting.energy"}
+    toy = {"p.a": {"p.__main__": [(3, True)]}, "p.__main__": {}, "p.shim": {}, "p.b": {"p.shim": [(1, False)]}}
+    assert check_imports.entry_imports(toy, {"p.shim"}) == [("p.a", "p.__main__", 3), ("p.b", "p.shim", 1)]
+
+
+def test_encoders_and_dataset_readers_are_one_module_per_config():
+    """Issue 15 layout: configs/encoder/<name>.yaml -> srnn_bench/encoders/<name>.py (datasets: test_data_listing)."""
+    from srnn_bench.encoders import ENCODERS
+
+    names = {p.stem for p in (ROOT / "configs" / "encoder").glob("*.yaml")}
+    assert set(ENCODERS) == names
+    for name, cls in ENCODERS.items():
+        assert cls.__module__ == f"srnn_bench.encoders.{name}", (name, cls.__module__)

@@ -8,8 +8,8 @@ import torch
 
 from srnn_bench.data import DataError, build_data
 from srnn_bench.data.audio import gsc_logmel
+from srnn_bench.data.datasets.gsc import CLASSES, WORDS
 from srnn_bench.data.fixtures import SR, make_gsc, tone
-from srnn_bench.data.gsc import CLASSES, WORDS
 
 
 def test_logmel_one_second_is_101_frames_of_120_normalised_features():

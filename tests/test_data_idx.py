@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from srnn_bench.data import DataError, build_data
+from srnn_bench.data.datasets.mnist import read_idx, window_index
 from srnn_bench.data.fixtures import random_mnist, write_idx
-from srnn_bench.data.idx import read_idx, window_index
 from srnn_bench.run import run
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from srnn_bench.data import DataError, build_data
+from srnn_bench.data.datasets.soli import chunk_index
 from srnn_bench.data.fixtures import random_soli, write_soli
-from srnn_bench.data.soli import chunk_index
 from srnn_bench.run import run
 
 

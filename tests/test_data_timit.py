@@ -7,9 +7,9 @@ import pytest
 
 from srnn_bench.data import IGNORE_INDEX, DataError, build_data
 from srnn_bench.data.audio import frame_count, mfcc39
+from srnn_bench.data.datasets.timit import PHONES_39, PHONES_61
 from srnn_bench.data.fixtures import SR, make_timit
 from srnn_bench.data.fixtures import TIMIT_PHN as PHN
-from srnn_bench.data.timit import PHONES_39, PHONES_61
 
 
 def expected_labels(index):

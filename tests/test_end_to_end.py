@@ -18,8 +18,8 @@ def test_default_experiment_one_epoch(tmp_path):
     run_dir = tmp_path / "run"
     env = {**os.environ, "SRNN_BENCH_DATA": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
     cmd = [
-        sys.executable, "-m", "srnn_bench", "trainer.epochs=1", "dataset.limit_train=256", "dataset.limit_test=200",
-        "trainer.progress=false", "trainer.num_threads=1", f"hydra.run.dir={run_dir}",
+        sys.executable, "-m", "srnn_bench", "debug=smoke", "dataset.limit_train=256", "dataset.limit_test=200",
+        f"hydra.run.dir={run_dir}",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

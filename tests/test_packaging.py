@@ -116,9 +116,8 @@ def test_installed_package_runs_outside_the_checkout(venv, tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().startswith("srnn_bench: error: unknown neuron 'alfi'")
 
     run_dir = tmp_path / "run"
-    run([str(cli), "trainer.epochs=1", "dataset.limit_train=64", "dataset.limit_test=64", "model.hidden=[16]",
-         "neuron.backend=reference", "trainer.progress=false", "trainer.num_threads=1", "trainer.device=cpu",
-         f"hydra.run.dir={run_dir}"], cwd=cwd, env=env)  # fmt: skip
+    run([str(cli), "debug=smoke", "model.hidden=[16]", "neuron.backend=reference", f"hydra.run.dir={run_dir}"],
+        cwd=cwd, env=env)  # debug=smoke: configs/debug/ ships in the wheel too
     metrics = json.loads((run_dir / layout.METRICS).read_text())
     assert metrics["epochs"] == 1 and 0.0 <= metrics["test_acc"] <= 1.0 and metrics["dataset"] == "mnist1d"
     assert layout.checkpoint(run_dir, layout.LAST).is_file() and (tmp_path / "data").is_dir()

@@ -30,7 +30,7 @@ SMALL = ["dataset=npz", "encoder.n=4", "model.hidden=[8]", "trainer.batch_size=1
 def nan_inputs_pass(monkeypatch):
     """NaN inputs reach the trainer (the npz loader refuses them since issue #14: these tests are about a
     loss or gradient that turns non-finite during training, whatever the cause)."""
-    import srnn_bench.data.npz as npz
+    import srnn_bench.data.datasets.npz as npz
 
     monkeypatch.setattr(npz, "check_finite", lambda *a: None)
 
@@ -113,7 +113,7 @@ def test_results_without_checkpoint_and_changed_config_are_refused(run_cfg, tmp_
 
 # -- data faults on the generic paths ------------------------------------------------------------------------
 def test_npz_faults_name_the_file_and_the_fix(tmp_path):
-    from srnn_bench.data.npz import load_npz
+    from srnn_bench.data.datasets.npz import load_npz
 
     good = make_npz(tmp_path / "good.npz")
     missing = tmp_path / "missing.npz"
@@ -150,7 +150,7 @@ def test_wrong_checksum_names_file_and_fix(tmp_path):
 
 def test_mnist1d_cache_corrupt_or_half_written_entry_is_rebuilt(tmp_path):
     from srnn_bench.data.cache import cache_key, cached_arrays, sha256_file
-    from srnn_bench.data.mnist1d import load_arrays
+    from srnn_bench.data.datasets.mnist1d import load_arrays
 
     # an entry under the real MNIST-1D key, holding a marker array, then damaged (bit rot)
     version, pre = "mnist1d-0.0.2", {"generator_seed": 42}

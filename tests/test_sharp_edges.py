@@ -70,7 +70,7 @@ def test_cli_booleans_are_converted_at_composition(tmp_path):
 
 
 def test_command_line_values_are_rewritten_typed_for_hydra():
-    from srnn_bench.__main__ import check_key_overrides
+    from srnn_bench.cli import check_key_overrides
 
     typed: dict[str, str] = {}
     args = ["model.bidirectional=no,yes", "trainer.epochs='3'", "trainer.lr=1", "model.recurrent=[on,off]",
@@ -287,7 +287,7 @@ def test_unknown_keys_stay_refused_with_plus(tmp_path, arg, needle):
 
 
 def test_an_open_node_takes_new_keys():
-    from srnn_bench.__main__ import check_key_overrides
+    from srnn_bench.cli import check_key_overrides
 
     assert check_key_overrides(["experiment=ecg_alif", "+model.readout.neuron.b_j0=0.1"]) is None
     assert check_key_overrides(["+model.readout.neuron={b_j0: 0.1}"]) is None
@@ -442,7 +442,7 @@ def test_iter_run_dirs_sorts_numbers_and_names_together(tmp_path):
 
 # -- misleading messages and smaller faults -------------------------------------------------------------------
 def test_npz_array_faults_are_named_at_load(tmp_path):
-    from srnn_bench.data.npz import load_npz
+    from srnn_bench.data.datasets.npz import load_npz
 
     x = np.zeros((6, 4, 2), np.float32)
     x[3, 2, 1] = np.inf

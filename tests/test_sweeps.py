@@ -22,8 +22,7 @@ def test_mg_grid_2x2_joblib_and_heatmaps(tmp_path):
     cmd = [
         sys.executable, "-m", "srnn_bench", "-m", "hparams_search=mg_grid",
         "surrogate.h=0.0,0.15", "surrogate.s=2.0,6.0",
-        "trainer.epochs=1", "dataset.limit_train=64", "dataset.limit_test=64", "model.hidden=[8]",
-        f"hydra.sweep.dir={sweep_dir}",
+        "debug=smoke", "model.hidden=[8]", f"hydra.sweep.dir={sweep_dir}",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -46,8 +45,7 @@ def test_submitit_local_launcher(tmp_path):
     env = {**os.environ, "SRNN_BENCH_DATA": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
     cmd = [
         sys.executable, "-m", "srnn_bench", "-m", "hydra/launcher=submitit_local", "surrogate.h=0.0,0.15",
-        "trainer.epochs=1", "dataset.limit_train=64", "dataset.limit_test=64", "model.hidden=[8]",
-        "trainer.progress=false", "trainer.num_threads=1", f"hydra.sweep.dir={sweep_dir}",
+        "debug=smoke", "model.hidden=[8]", f"hydra.sweep.dir={sweep_dir}",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -151,7 +151,7 @@ def test_fitting_encoder_and_loss_pass(run_cfg, tmp_path):
     ],
 )
 def test_unknown_key_precheck(argv, expected):
-    from srnn_bench.__main__ import check_key_overrides
+    from srnn_bench.cli import check_key_overrides
 
     got = check_key_overrides(argv)
     if expected is None:

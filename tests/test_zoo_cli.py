@@ -45,11 +45,11 @@ def _converter(n_in: int, keys: dict[str, tuple]) -> Converter:
 def zoo(tmp_path, monkeypatch):
     """A data dir holding a fake 'published' checkpoint under the authors' layout, its registry entry
     and converter (module ``tests_fake_converters``), and a trained-looking set of weights."""
+    from srnn_bench.cli import compose_checked
     from srnn_bench.encoders import build_encoder
-    from srnn_bench.energy import compose
 
     data = tmp_path / "data"
-    cfg = compose(["experiment=mnist1d_alif", f"paths.data_dir={data}"])
+    cfg = compose_checked(["experiment=mnist1d_alif", f"paths.data_dir={data}"])
     n_in = build_encoder(cfg.encoder).out_features(1)  # MNIST-1D: one channel, 40 steps
     torch.manual_seed(123)
     model = _model_of(cfg, n_in)

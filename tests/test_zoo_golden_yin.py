@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from conftest import ROOT, compose
 
-from srnn_bench.data.idx import window_index
+from srnn_bench.data.datasets.mnist import window_index
 from srnn_bench.models import build_model
 from srnn_bench.surrogates import build_surrogate
 from srnn_bench.training.losses import sequence_logits
@@ -86,7 +86,7 @@ def _model(name: str, backend: str, dtype: torch.dtype, overrides: tuple[str, ..
 
 def _input(name: str, cfg, x: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     """The golden ``x`` as our model reads it, [T, B, F]; MNIST: x / 255 (binarised at ``dataset.binarize``)
-    through the project's sliding window (srnn_bench.data.idx.window_index)."""
+    through the project's sliding window (srnn_bench.data.datasets.mnist.window_index)."""
     x = torch.from_numpy(x)
     if cfg.dataset.name in ("smnist", "psmnist"):
         pix = x.reshape(x.shape[0], 784).to(dtype) / 255.0

@@ -1,4 +1,9 @@
-"""Datasets. ``build_data(dataset_cfg, data_dir)`` dispatches on ``dataset.name``."""
+"""Datasets. ``build_data(dataset_cfg, data_dir)`` dispatches on ``dataset.name``.
+
+The readers, one per ``dataset=`` config, are in :mod:`srnn_bench.data.datasets` (its docstring gives the
+naming rule); the modules here are the helpers they share (base, cache, sparse, audio) and the tools
+around them (presence, fixtures).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,7 @@ import importlib
 import inspect
 
 from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first
-
-DATASETS = {
-    "mnist1d": "srnn_bench.data.mnist1d",
-    "npz": "srnn_bench.data.npz",
-    "shd": "srnn_bench.data.hsd",
-    "ssc": "srnn_bench.data.hsd",
-    "nmnist": "srnn_bench.data.nmnist",
-    "mnist": "srnn_bench.data.idx",
-    "fmnist": "srnn_bench.data.idx",
-    "smnist": "srnn_bench.data.idx",
-    "psmnist": "srnn_bench.data.idx",
-    "soli": "srnn_bench.data.soli",
-    "gsc": "srnn_bench.data.gsc",
-    "ecg": "srnn_bench.data.ecg",
-    "timit": "srnn_bench.data.timit",
-    "librispeech": "srnn_bench.data.librispeech",
-}
-"""name -> module with ``build(cfg, data_dir) -> DataSplits`` (imported lazily: heavy deps stay optional)."""
+from .datasets import DATASETS
 
 
 def build_data(cfg, data_dir: str, test_only: bool = False) -> DataSplits:

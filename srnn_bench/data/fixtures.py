@@ -219,7 +219,7 @@ def make_gsc(root, per_word=3, unknown_words=("bed", "cat")):
     """Speech Commands v1 in the tarball layout: word folders, _background_noise_, validation_list.txt, testing_list.txt."""
     import soundfile as sf
 
-    from .gsc import WORDS
+    from .datasets.gsc import WORDS
 
     root = Path(root)
     rng = np.random.default_rng(0)

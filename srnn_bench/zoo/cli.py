@@ -118,8 +118,8 @@ def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str 
     network it is, when its parameters fit several) into a run directory; returns it."""
     from omegaconf import OmegaConf
 
+    from ..cli import compose_checked
     from ..config_validation import validate_config
-    from ..energy import compose
     from ..models import build_model
     from ..surrogates import build_surrogate
     from ..training.optim import build_optimizer, build_scheduler
@@ -129,7 +129,7 @@ def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str 
     data_dir = str(data_dir or registry.default_data_dir())
     name, path, ckpt, conv, known = _resolve(source, data_dir, download, as_name)
     overrides = [f"experiment={conv.experiment}", f"paths.data_dir='{data_dir}'"]
-    cfg = compose(overrides)
+    cfg = compose_checked(overrides)
     validate_config(cfg)
     tr = cfg.trainer
     dtype = resolve_dtype(tr.get("dtype", "float32"))

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import chunk_sequences, mfcc39, minmax_apply, minmax_fit, read_audio, segment_labels
-from .base import DataError, DataSplits, TensorSequenceDataset, limit
-from .cache import cached_arrays, missing_data_message
+from ..audio import chunk_sequences, mfcc39, minmax_apply, minmax_fit, read_audio, segment_labels
+from ..base import DataError, DataSplits, TensorSequenceDataset, limit
+from ..cache import cached_arrays, missing_data_message
 
 VERSION = "timit-LDC93S1-r1"
 SOURCE = "the LDC (https://catalog.ldc.upenn.edu/LDC93S1; licensed, not downloadable here)"

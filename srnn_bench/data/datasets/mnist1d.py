@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import DataSplits, make_splits
-from .cache import cached_arrays
+from ..base import DataSplits, make_splits
+from ..cache import cached_arrays
 
 
 def _generate(seed: int) -> dict[str, np.ndarray]:

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DataError, DataSplits
-from .cache import cached_arrays, missing_data_message
-from .sparse import ArrayDataset, train_val_test
+from ..base import DataError, DataSplits
+from ..cache import cached_arrays, missing_data_message
+from ..sparse import ArrayDataset, train_val_test
 
 VERSION = "soli-chunks-v1"
 N_CLASSES = 11

@@ -1,8 +1,8 @@
-"""Audio-side encoders (speech datasets).
+"""Ternary spike input with a (learnable) threshold: the GSC input of the authors' code.
 
-Log-mel and MFCC extraction are *not* encoders here: they need the raw waveform, so they are dataset
+Log-mel and MFCC extraction are *not* encoders: they need the raw waveform, so they are dataset
 preprocessing options (``dataset.features``, cached with the preprocessing config; see
-``srnn_bench/data/audio.py``). What acts on the extracted features per batch lives here.
+``srnn_bench/data/audio.py``). Encoders act on the extracted features per batch.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ edge lands one bin earlier than with the float comparison of the authors' script
 also writes unit u to channel 700 - u and drops unit 0 (a permutation plus one lost channel):
 ``dataset.authors_channels=true`` reproduces that; the default keeps channel = unit.
 
-The binned spikes are cached as flat indices (:class:`~.sparse.SparseSpikeDataset`) under
+The binned spikes are cached as flat indices (:class:`srnn_bench.data.sparse.SparseSpikeDataset`) under
 ``<data_dir>/cache/<shd|ssc>/``, keyed by the preprocessing config and the source files' size and mtime.
 SHD has no validation file: ``val_fraction`` of the training set is held out. SSC uses its own
 ``ssc_valid.h5`` as the validation set.
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DataError, DataSplits
-from .cache import cached_arrays, missing_data_message
-from .sparse import SparseSpikeDataset, bin_spikes, source_signature, train_val_test
+from ..base import DataError, DataSplits
+from ..cache import cached_arrays, missing_data_message
+from ..sparse import SparseSpikeDataset, bin_spikes, source_signature, train_val_test
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def bins_of(cfg) -> tuple[int, int]:
 def build(cfg, data_dir: str) -> DataSplits:
     name = cfg["name"]
     if name not in SPECS:
-        raise ValueError(f"srnn_bench.data.hsd serves {', '.join(SPECS)}, not '{name}'")
+        raise ValueError(f"srnn_bench.data.datasets.shd_ssc serves {', '.join(SPECS)}, not '{name}'")
     spec = SPECS[name]
     dt_us, n_bins = bins_of(cfg)
     authors = bool(cfg.get("authors_channels", False))

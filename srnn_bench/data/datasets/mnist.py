@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import DataError, DataSplits
-from .cache import download, missing_data_message, verify_checksum
-from .sparse import ArrayDataset, limited, train_val_test
+from ..base import DataError, DataSplits
+from ..cache import download, missing_data_message, verify_checksum
+from ..sparse import ArrayDataset, limited, train_val_test
 
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 FILES = {

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import IGNORE_INDEX, DataError, DataSplits, make_splits, split_validation
+from ..base import IGNORE_INDEX, DataError, DataSplits, make_splits, split_validation
 
 
 def check_finite(path: Path, name: str, x: np.ndarray) -> None:

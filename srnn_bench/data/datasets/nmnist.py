@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .base import DataError, DataSplits
-from .cache import missing_data_message
-from .sparse import train_val_test
+from ..base import DataError, DataSplits
+from ..cache import missing_data_message
+from ..sparse import train_val_test
 
 SENSOR = (34, 34, 2)
 N_FEATURES = 2 * 34 * 34

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE, centre_pad, gsc_logmel, mfcc39, minmax_apply, minmax_fit, read_audio
-from .base import DataError, DataSplits, TensorSequenceDataset, limit
-from .cache import cached_arrays, download, missing_data_message
+from ..audio import SAMPLE_RATE, centre_pad, gsc_logmel, mfcc39, minmax_apply, minmax_fit, read_audio
+from ..base import DataError, DataSplits, TensorSequenceDataset, limit
+from ..cache import cached_arrays, download, missing_data_message
 
 log = logging.getLogger(__name__)
 
