@@ -26,6 +26,9 @@ def build_model(cfg, n_in: int, n_classes: int, neuron, surrogate):
             layer_overrides=list(cfg.get("layer_overrides") or []),
             bias=cfg.get("bias", True),
             bidirectional=bool(cfg.get("bidirectional", False)),
+            bidirectional_merge=str(cfg.get("bidirectional_merge", "mean")),
+            head=list(cfg.get("head") or []),
+            head_activation=str(cfg.get("head_activation", "relu")),
         )
     raise ValueError(f"unknown model '{name}'; valid choices: {', '.join(MODELS)}")
 

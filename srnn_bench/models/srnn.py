@@ -15,7 +15,14 @@ Readouts (``model.readout.kind``):
 
 ``model.bidirectional=true`` (Yin Figure S2a, TIMIT): a forward and a backward stack of the hidden
 layers read the sequence in both directions; the mean of their top outputs drives the readout.
+``model.bidirectional_merge=concat``: the standard bidirectional RNN instead (Schuster & Paliwal 1997;
+the Bi-LSTM of Yin's Table S2): every layer's forward and backward halves both read the concatenation
+of the previous layer's two halves, and the top concatenation drives what follows.
 A bidirectional network cannot stream (its backward half needs the future), so its ``step`` raises.
+
+``model.head=[n1, n2, ...]``: dense layers ``y = f(W h + b)`` (``model.head_activation``: relu | tanh |
+identity; activity ``head{j}``) between the hidden stack and the readout: the "three dense layers with
+100, 20 and 6 neurons" of Yin's ECG Bi-LSTM 290 (Table S2 caption) are ``head=[100, 20]`` + a linear readout.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from .layers import LayerState, SpikingLayer
 log = logging.getLogger(__name__)
 
 READOUTS = ("integrator", "spiking", "linear", "population")
+MERGES = ("mean", "concat")
 
 
 class ModelOutput(NamedTuple):
@@ -80,7 +88,9 @@ class SRNN(nn.Module):
         neuron: the ``neuron=`` config; ``layer_overrides[i]`` is merged into it for hidden layer i
             (per-layer time constants of Table S1, or any other neuron key).
         readout: ``{"kind": one of READOUTS, ...}`` (see the module docstring).
-        bidirectional: forward + backward stacks, mean-merged (Yin Figure S2a).
+        bidirectional: forward + backward stacks, mean-merged (Yin Figure S2a) or, with
+            ``bidirectional_merge="concat"``, concatenated at every layer (a standard bidirectional RNN).
+        head, head_activation: dense layers between the hidden stack and the readout.
     """
 
     def __init__(
@@ -95,6 +105,9 @@ class SRNN(nn.Module):
         layer_overrides: list[Mapping] | None = None,
         bias: bool = True,
         bidirectional: bool = False,
+        bidirectional_merge: str = "mean",
+        head: list[int] | None = None,
+        head_activation: str = "relu",
     ) -> None:
         super().__init__()
         hidden = list(hidden)
@@ -109,19 +122,29 @@ class SRNN(nn.Module):
         if len(overrides) > len(hidden):
             raise ValueError(f"model.layer_overrides has {len(overrides)} entries for {len(hidden)} layers")
         overrides += [{}] * (len(hidden) - len(overrides))
+        if bidirectional_merge not in MERGES:
+            raise ValueError(f"unknown model.bidirectional_merge '{bidirectional_merge}'; valid choices: {', '.join(MERGES)}")
         self.bidirectional = bool(bidirectional)
+        self.concat = self.bidirectional and bidirectional_merge == "concat"
+        width = 2 if self.concat else 1  # a layer's input width per unit of the layer below
 
         def stack() -> nn.ModuleList:
             layers, n_prev = nn.ModuleList(), n_in
             for i, (size, is_rec, over) in enumerate(zip(hidden, rec, overrides)):
                 cell = build_cell(_merge(neuron, over), int(size), surrogate)
                 layers.append(_layer(n_prev, cell, is_rec, bias, f"layer{i}"))
-                n_prev = int(size)
+                n_prev = width * int(size)
             return layers
 
         self.layers = stack()
         self.layers_bwd = stack() if self.bidirectional else None
-        n_prev = int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
+        n_prev = width * int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
+        self.head = nn.ModuleList()
+        for size in head or []:
+            if isinstance(size, bool) or int(size) <= 0:
+                raise ValueError(f"model.head must list positive layer sizes, got {list(head)}")
+            self.head.append(SpikingLayer(n_prev, IdentityCell(int(size), head_activation), recurrent=False, bias=bias))
+            n_prev = int(size)
 
         self.readout_kind = readout["kind"]
         self.final = None  # the population readout's final layer of group * C neurons
@@ -152,8 +175,8 @@ class SRNN(nn.Module):
 
     @property
     def _stages(self) -> list[SpikingLayer]:
-        """Layers that run in the forward direction, in order (hidden, final population, readout)."""
-        return [*self.layers, *([self.final] if self.final is not None else []), self.readout]
+        """Layers that run in the forward direction, in order (hidden, head, final population, readout)."""
+        return [*self.layers, *self.head, *([self.final] if self.final is not None else []), self.readout]
 
     # -- whole sequences -------------------------------------------------------------------------
     def forward(
@@ -176,18 +199,30 @@ class SRNN(nn.Module):
             state = [None] * (len(self._stages) + (n if self.bidirectional else 0))
         activity, final_state = {}, []
         h = x
-        for i, layer in enumerate(self.layers):
-            h, _, s = layer(h, state[i])
-            activity[f"layer{i}"] = h
-            final_state.append(s)
-        if self.bidirectional:
+        if self.concat:  # standard bidirectional RNN: both halves of layer i read [fwd, bwd] of layer i - 1
+            for i, (fwd, bwd) in enumerate(zip(self.layers, self.layers_bwd)):
+                hf, _, s = fwd(h, state[i])
+                hb, _, _ = bwd(h.flip(0), state[len(self._stages) + i])
+                activity[f"layer{i}"], activity[f"layer{i}_bwd"] = hf, hb.flip(0)
+                h = torch.cat([hf, hb.flip(0)], -1)
+                final_state.append(s)
+        else:
+            for i, layer in enumerate(self.layers):
+                h, _, s = layer(h, state[i])
+                activity[f"layer{i}"] = h
+                final_state.append(s)
+        if self.bidirectional and not self.concat:
             hb = x.flip(0)
             for i, layer in enumerate(self.layers_bwd):
                 hb, _, _ = layer(hb, state[len(self._stages) + i])
                 activity[f"layer{i}_bwd"] = hb.flip(0)
             h = 0.5 * (h + hb.flip(0))  # Figure S2a: mean of the two directions
+        for j, layer in enumerate(self.head):
+            h, _, s = layer(h, state[n + j])
+            activity[f"head{j}"] = h
+            final_state.append(s)
         if self.final is not None:
-            h, _, s = self.final(h, state[n])
+            h, _, s = self.final(h, state[n + len(self.head)])
             activity[f"layer{n}"] = h
             final_state.append(s)
         if self.readout_kind == "spiking":
@@ -229,12 +264,18 @@ class SRNN(nn.Module):
         n = len(self.layers)
         stacks = [("", self.layers)] + ([("_bwd", self.layers_bwd)] if self.bidirectional else [])
         for suffix, layers in stacks:
-            sources = ["input"] + [f"layer{i}{suffix}" for i in range(n - 1)]
-            for i, (src, layer) in enumerate(zip(sources, layers)):
-                syn.append(Synapses(src, layer.w_in.out_features))
+            for i, layer in enumerate(layers):
+                if i == 0:
+                    below = ["input"]
+                else:  # concat: both halves of the layer below feed this half
+                    below = [f"layer{i - 1}{d}" for d, _ in stacks] if self.concat else [f"layer{i - 1}{suffix}"]
+                syn += [Synapses(src, layer.w_in.out_features) for src in below]
                 if layer.w_rec is not None:
                     syn.append(Synapses(f"layer{i}{suffix}", layer.w_rec.out_features))
         top = [f"layer{n - 1}{suffix}" for suffix, _ in stacks] if n else ["input"]  # bidirectional: both feed the mean
+        for j, layer in enumerate(self.head):
+            syn += [Synapses(src, layer.w_in.out_features) for src in top]
+            top = [f"head{j}"]
         nxt = self.final if self.final is not None else self.readout
         syn += [Synapses(src, nxt.w_in.out_features) for src in top]
         if self.final is not None:
@@ -246,6 +287,7 @@ class SRNN(nn.Module):
         pops = {f"layer{i}": layer.cell for i, layer in enumerate(self.layers)}
         if self.bidirectional:
             pops.update({f"layer{i}_bwd": layer.cell for i, layer in enumerate(self.layers_bwd)})
+        pops.update({f"head{j}": layer.cell for j, layer in enumerate(self.head)})
         if self.final is not None:
             pops[f"layer{len(self.layers)}"] = self.final.cell
         pops["readout"] = self.readout.cell
