@@ -101,16 +101,14 @@ class SpikingLayer(nn.Module):
         projection of all steps is one matrix product (same numbers as stepping; fewer kernels).
         """
         fast = getattr(self.cell, "sequence_forward", None)  # LSTM/GRU/RNN: torch's own sequence kernels
-        if fast is not None and not record_membrane:
-            out = fast(self, x, state)
+        if fast is not None:
+            out = None if record_membrane else fast(self, x, state)
             if out is not None:
-                return out
-        if getattr(self.cell, "stateless", False) and self.w_rec is None:  # a per-step function of the current: all steps at once
-            if state is None:
-                state = self.init_state(x.shape[1], x.device, x.dtype)
+                return out  # else: the options need the cell loop below
+        elif getattr(self.cell, "stateless", False) and self.w_rec is None:  # output_t = f(I_t): all steps at once
             out, cell_state = self.cell.sequence(self.project(x))
             return out, (out if record_membrane else None), LayerState(cell_state, out[-1])
-        if getattr(self.cell, "backend", "reference") == "fused":  # srnn_bench.kernels: one op per layer
+        elif getattr(self.cell, "backend", "reference") == "fused":  # srnn_bench.kernels: one op per layer
             from ..kernels import layer_forward
 
             fused = layer_forward(self, x, state, record_membrane)

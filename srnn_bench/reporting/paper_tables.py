@@ -77,7 +77,7 @@ TABLES: dict[str, TableSpec] = {
         "Yin et al. 2021, Table 1 (SRNN rows)",
         "yin2021_table1.yaml",
         (
-            Cell("ecg_alif", "ecg_alif", "ecg"),
+            Cell("ecg_alif", "ecg_alif", "ecg_yin2021"),
             Cell("shd_alif", "shd_alif", "shd"),
             Cell("ssc_alif", "ssc_alif", "ssc"),
             Cell("gsc_alif", "gsc_alif", "gsc"),
