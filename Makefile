@@ -43,7 +43,7 @@ test-slow: $(NEEDS)
 # SMOKE=1: one epoch of every cell on generated fixtures -> results/smoke/<table>.md (labelled; not results).
 # The table name goes first: --seeds takes one or more values and would swallow anything after it.
 SEEDS ?= 0
-repro = $(PY) -m srnn_bench.reporting.paper_tables $(1) $(if $(SMOKE),--smoke) --seeds $(SEEDS) $(REPRO_ARGS)
+repro = $(PY) -m srnn_bench.reporting.paper_tables $(1)$(if $(SMOKE), --smoke) --seeds $(SEEDS) $(REPRO_ARGS)
 
 reproduce-table1: $(NEEDS)
 	$(call repro,table1)
