@@ -42,6 +42,6 @@ def test_table_builder_reports_failed_and_missing_runs(tmp_path):
     text = build_table("table1", runs, tmp_path / "t.md", smoke=False, absent={"gsc_alif": "gsc missing under data/..."})
     assert "- shd_alif: seed0: failed — ValueError: trainer.lr must be > 0, got -1" in text
     assert "- ssc_alif: seed0: incomplete — no metrics.json or error.txt" in text
-    assert "- gsc_alif: not run — gsc missing under data/..." in text
+    assert "- gsc_alif: data absent — gsc missing under data/..." in text
     assert "- ecg_alif: no runs yet" in text
     assert not text.startswith("> **SMOKE")
