@@ -78,9 +78,28 @@ def test_plots_from_run_dir(tiny_run):
     run_dir, _ = tiny_run
     (run_dir / "checkpoints" / "init.pt").unlink()  # exercise the re-creation path
     made = plots.plot_run(run_dir)
-    assert set(made) == {"anytime_acc", "firing_rate", "tau_hist", "surrogates"}
+    assert set(made) == {"anytime_acc", "firing_rate", "tau_hist", "surrogates", "stream"}
+    assert made.pop("stream") is None  # sequence labels: no per-step probability plot
     for name, path in made.items():
         assert path is not None and path.read_bytes()[:8] == PNG, name
+
+
+def test_stream_plot_of_a_per_step_label_run(run_cfg, tmp_path):
+    """Yin Fig. 4d: per-step class probabilities of one test sequence of a trained ECG network."""
+    from srnn_bench.data.fixtures import write_yin_qtdb
+    from srnn_bench.run import run
+
+    write_yin_qtdb(tmp_path / "data" / "yin2021" / "data", n_train=4, n_test=2)
+    run(run_cfg(["experiment=ecg_alif", "trainer.epochs=1", "trainer.batch_size=4", "trainer.num_threads=1"]))
+    probs, y, names = plots.stream_probabilities(tmp_path / "run", sequence=1)
+    assert probs.shape == (1301, 6) and names == ["P", "PQ", "QR", "RS", "ST", "TP"]
+    assert torch.allclose(probs.sum(-1), torch.ones(1301, dtype=probs.dtype))
+    from srnn_bench.data import build_data
+
+    d = build_data({"name": "ecg", "source": "yin2021", "download": False}, str(tmp_path / "data"))
+    assert torch.equal(y, d.test[1][1])
+    made = plots.plot_run(tmp_path / "run")
+    assert made["stream"].read_bytes()[:8] == PNG
 
 
 def test_plots_skip_missing_inputs(tmp_path):
