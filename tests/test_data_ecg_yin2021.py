@@ -108,6 +108,7 @@ def test_ecg_alif_is_the_published_network(tmp_path):
 
     cfg = compose(["experiment=ecg_alif"])
     assert cfg.dataset.source == "yin2021" and cfg.encoder.name == "identity" and cfg.trainer.skip_steps == 10
+    assert cfg.dataset.unlabelled == "class0"  # the authors train and count unlabelled steps as class 0
     model = build_model(cfg.model, 4, 6, cfg.neuron, build_surrogate(cfg.surrogate))
     hidden, out = model.layers[0].cell, model.readout.cell
     assert [len(model.layers), hidden.size, out.size] == [1, 36, 6] and model.layers[0].w_rec is not None
