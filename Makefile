@@ -41,9 +41,10 @@ test-slow: $(NEEDS)
 
 # Paper tables: run every cell whose dataset is present under paths.data_dir, then build results/<table>.md.
 # SMOKE=1: one epoch of every cell on generated fixtures -> results/smoke/<table>.md (labelled; not results).
-# The table name goes first: --seeds takes one or more values and would swallow anything after it.
+# The table name first and --seeds last: --seeds takes one or more values and would swallow what follows it
+# (REPRO_ARGS: extra options or Hydra overrides for every cell, e.g. REPRO_ARGS="trainer.epochs=1").
 SEEDS ?= 0
-repro = $(PY) -m srnn_bench.reporting.paper_tables $(1)$(if $(SMOKE), --smoke) --seeds $(SEEDS) $(REPRO_ARGS)
+repro = $(PY) -m srnn_bench.reporting.paper_tables $(1)$(if $(SMOKE), --smoke)$(if $(REPRO_ARGS), $(REPRO_ARGS)) --seeds $(SEEDS)
 
 reproduce-table1: $(NEEDS)
 	$(call repro,table1)

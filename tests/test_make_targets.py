@@ -44,6 +44,13 @@ def test_seeds_do_not_swallow_the_table_name():
     dry = subprocess.run(["make", "-n", "reproduce-table1", "SMOKE=1", "SEEDS=0 1 2", "PY=python"], cwd=ROOT,
                          capture_output=True, text=True)
     assert "python -m srnn_bench.reporting.paper_tables table1 --smoke --seeds 0 1 2" in dry.stdout
+    dry = subprocess.run(["make", "-n", "reproduce-table1", "REPRO_ARGS=trainer.epochs=1", "SEEDS=3 4", "PY=python"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert "paper_tables table1 trainer.epochs=1 --seeds 3 4" in dry.stdout  # overrides before --seeds, too
+    from srnn_bench.reporting.paper_tables import parse_args
+
+    args, extra = parse_args(["table1", "trainer.epochs=1", "--seeds", "3", "4"])
+    assert (args.table, args.seeds, extra) == ("table1", [3, 4], ["trainer.epochs=1"])
 
 
 def test_reproduce_table1_smoke_from_a_clean_clone(tmp_path):

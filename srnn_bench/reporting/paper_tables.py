@@ -237,7 +237,8 @@ def _plain(values, fmt: str) -> str:
     return fmt.format(statistics.fmean(values)) if values else "—"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None):
+    """(options, extra Hydra overrides passed to every cell)."""
     ap = argparse.ArgumentParser(description="Run and tabulate a paper table")
     ap.add_argument("table", choices=sorted(TABLES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -246,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=None, help="datasets root (default: the config's paths.data_dir)")
     ap.add_argument("--runs-root", default=None)
     ap.add_argument("--out", default=None, help="markdown output (default results/[smoke/]<table>.md)")
-    args, extra = ap.parse_known_args(argv)
+    return ap.parse_known_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = parse_args(argv)
     spec = TABLES[args.table]
     runs_root = Path(args.runs_root) if args.runs_root else (RESULTS / "runs" / ("smoke" if args.smoke else "") / args.table)
     out = Path(args.out) if args.out else RESULTS / ("smoke" if args.smoke else "") / f"{args.table}.md"
