@@ -209,10 +209,12 @@ def read_yin_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except Exception as e:  # scipy raises ValueError / TypeError / MatReadError on a bad file
         raise DataError(f"{path}: not a readable MATLAB file ({type(e).__name__}: {str(e)[:120]}); {fix}") from None
     if "x" not in mat or "y" not in mat:
-        raise DataError(f"{path}: needs variables 'x' [N, T, 4] and 'y' [N, T, 6] (found: {sorted(k for k in mat if not k.startswith('__'))}); {fix}")
+        found = sorted(k for k in mat if not k.startswith("__"))
+        raise DataError(f"{path}: needs variables 'x' [N, T, 4] and 'y' [N, T, 6] (found: {found}); {fix}")
     x, y = mat["x"], mat["y"]
     if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or y.shape[2] != len(CLASSES):
-        raise DataError(f"{path}: expected x [N, T, C] and y [N, T, {len(CLASSES)}] (one-hot), got x {list(x.shape)}, y {list(y.shape)}; {fix}")
+        raise DataError(f"{path}: expected x [N, T, C] and y [N, T, {len(CLASSES)}] (one-hot), "
+                        f"got x {list(x.shape)}, y {list(y.shape)}; {fix}")
     if not (np.isin(y, (0, 1)).all() and (y.sum(-1) <= 1).all()):
         raise DataError(f"{path}: 'y' must be one-hot per step (each row 0/1 with at most one 1); {fix}")
     labels = np.where(y.any(-1), y.argmax(-1), IGNORE_INDEX).astype(np.int64)
@@ -245,10 +247,10 @@ def build_yin2021(cfg, data_dir: str) -> DataSplits:
     x, y = read_yin_mat(root / "QTDB_train.mat")
     x_test, y_test = read_yin_mat(root / "QTDB_test.mat")
     if x.shape[1:] != x_test.shape[1:]:
-        raise DataError(f"{root}: QTDB_train.mat x {list(x.shape[1:])} and QTDB_test.mat x {list(x_test.shape[1:])} differ in [T, C]")
-    t = lambda a: torch.from_numpy(a)  # noqa: E731
-    splits = make_splits(t(x), t(y), t(x_test), t(y_test), cfg, n_classes=len(CLASSES), per_step_labels=True,
-                         binary_input=True)
+        raise DataError(f"{root}: QTDB_train.mat x {list(x.shape[1:])} and QTDB_test.mat x "
+                        f"{list(x_test.shape[1:])} differ in [T, C]")
+    x, y, x_test, y_test = (torch.from_numpy(a) for a in (x, y, x_test, y_test))
+    splits = make_splits(x, y, x_test, y_test, cfg, n_classes=len(CLASSES), per_step_labels=True, binary_input=True)
     splits.unlabelled_class = UNLABELLED[str(cfg.get("unlabelled", "mask"))]
     return splits
 
