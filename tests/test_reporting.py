@@ -142,3 +142,24 @@ def test_parse_printed_precision():
     assert table2.parse_printed(".5k") == (pytest.approx(500), pytest.approx(50))
     assert table2.parse_printed("1.1M") == (pytest.approx(1.1e6), pytest.approx(5e4))
     assert table2.parse_printed(788) == (788, 0.5)
+
+
+def test_table_s2_block_against_our_own_reference(tmp_path):
+    """--block ECG: mean ± sd over seeds, both counting rules, ratios against OUR ecg_alif runs."""
+    runs = tmp_path / "runs"
+    for i, (exp, acc0, accm, e) in enumerate([("ecg_alif", 0.85, 0.86, 200.0), ("ecg_alif", 0.87, 0.88, 220.0),
+                                              ("ecg_lstm", 0.79, 0.80, 21000.0)]):
+        d = runs / exp / f"seed{i}"
+        d.mkdir(parents=True)
+        (d / "metrics.json").write_text(json.dumps({
+            "experiment": exp, "test_acc": acc0, "test_acc_class0": acc0, "test_acc_masked": accm,
+            "energy_per_step_pj": e, "epochs": 400 if exp == "ecg_alif" else 40, "wall_time_s": 10.0 * (i + 1)}))
+    text = table2.build([runs], tmp_path / "s2.md", block="ECG").read_text()
+    alif = next(line for line in text.splitlines() if line.startswith("| Adaptive SRNN"))
+    assert "| 85.9 | 87.00 ± 1.41 | 86.00 ± 1.41 | 2 | 400 | 325.7 | 210 | 1 / 1 | 1 / 1 | 1 / 1 | 15 |" in alif
+    lstm = next(line for line in text.splitlines() if line.startswith("| LSTM"))
+    e_ratio, err_ratio = 21000.0 / 210.0, 0.21 / 0.14
+    assert f"| 62.7 / {e_ratio:.3g} | 1.43 / {err_ratio:.3g} | 89.6 / {e_ratio * err_ratio:.3g} |" in lstm
+    assert "No run directory for: ecg_lif, ecg_relu, ecg_gru, ecg_rnn, ecg_bilstm." in text
+    with pytest.raises(ValueError, match="no Table 2 / S2 rows for task 'ECGX'"):
+        table2.build([runs], tmp_path / "x.md", block="ECGX")

@@ -367,8 +367,8 @@ def render_block(paper: dict, runs: list[dict], roots: list[Path], task: str) ->
         "",
         "| method | network | paper acc % | ours acc % masked | ours acc % authors' counting | seeds | epochs | "
         "paper E/step pJ | ours E/step pJ | energy ratio paper / ours | error ratio paper / ours | "
-        "efficiency paper / ours |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "efficiency paper / ours | training wall time / run (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     missing = []
     for key, row in rows.items():
@@ -378,7 +378,7 @@ def render_block(paper: dict, runs: list[dict], roots: list[Path], task: str) ->
             missing.append(key)
             lines.append(f"| {row['method']} | {row['network']} | {fmt(s2.get('acc'))} | no run | | 0 | | "
                          f"{fmt(s2.get('energy'), 8)} | | {fmt(s2.get('energy_ratio'))} / | {fmt(s2.get('error_ratio'))} / | "
-                         f"{fmt(s2.get('efficiency'))} / |")
+                         f"{fmt(s2.get('efficiency'))} / | |")
             continue
         r = {}
         if ref is not None and None not in (grp["energy_per_step_pj"], ref["energy_per_step_pj"]):
@@ -388,9 +388,11 @@ def render_block(paper: dict, runs: list[dict], roots: list[Path], task: str) ->
             f"{_pct_sd(grp['test_acc_class0_all'])} | {grp['n']} | {grp['epochs']} | {fmt(s2.get('energy'), 8)} | "
             f"{fmt(grp['energy_per_step_pj'], 6)} | {fmt(s2.get('energy_ratio'))} / {fmt(r.get('energy_ratio'), 3)} | "
             f"{fmt(s2.get('error_ratio'))} / {fmt(r.get('error_ratio'), 3)} | "
-            f"{fmt(s2.get('efficiency'))} / {fmt(r.get('efficiency'), 3)} |"
+            f"{fmt(s2.get('efficiency'))} / {fmt(r.get('efficiency'), 3)} | {fmt(grp['wall_time_s'], 4)} |"
         )
-    lines += ["", "No run directory for: " + (", ".join(missing) if missing else "none") + "."]
+    lines += ["", "Wall time: `wall_time_s` of each run's metrics.json (training and per-epoch evaluation, one thread, "
+              "on whatever machine ran it; see its env.json), mean over seeds.",
+              "", "No run directory for: " + (", ".join(missing) if missing else "none") + "."]
     return "\n".join(lines) + "\n"
 
 
