@@ -5,6 +5,9 @@ T = 1301, batch 64, per-step NLL from step 10, Adam) three ways, alternated in o
     reference  our per-step autograd loop (neuron.backend=reference)
     authors    a per-step loop written like the authors' ECG script (scripts/bench_peers.py, AuthorsStyleSRNN
                with spiking outputs; same weights, same numbers: tests/test_bench_script.py)
+    lstm_fused / lstm_reference   the ecg_lstm baseline (4 -> LSTM 36 -> linear 6) through torch's nn.LSTM
+               kernel vs the per-step cell loop (neuron.backend=fused / reference; same numbers:
+               tests/test_conventional_fast.py)
 
     python scripts/bench_ecg.py [--threads 1] [--repeats 3] [--out results/bench_ecg.md]
 
@@ -45,7 +48,7 @@ def _batch(b: int):
     return (torch.rand(1301, b, 4, generator=g) < 0.08).float(), torch.randint(0, 6, (1301, b), generator=g), "random spikes"
 
 
-def _model(backend: str):
+def _model(backend: str, experiment: str = "ecg_alif"):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
@@ -53,7 +56,7 @@ def _model(backend: str):
     from srnn_bench.surrogates import build_surrogate
 
     with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
-        cfg = compose(config_name="config", overrides=["experiment=ecg_alif", f"neuron.backend={backend}"])
+        cfg = compose(config_name="config", overrides=[f"experiment={experiment}", f"neuron.backend={backend}"])
     torch.manual_seed(0)
     neuron = OmegaConf.to_container(cfg.neuron, resolve=True)
     return build_model(OmegaConf.to_container(cfg.model, resolve=True), 4, 6, neuron, build_surrogate(cfg.surrogate))
@@ -79,6 +82,7 @@ def main(argv=None) -> int:
     x, y, source = _batch(args.batch)
     models = {"fused": _model("fused"), "reference": _model("reference")}
     models["authors"] = bench_peers.build_peer("authors", models["reference"])
+    models["lstm_fused"], models["lstm_reference"] = _model("fused", "ecg_lstm"), _model("reference", "ecg_lstm")
     opts = {k: torch.optim.Adam(m.parameters(), lr=1e-2) for k, m in models.items()}
     for k in models:  # warm-up (the C++ kernels compile on first use)
         _step(models[k], opts[k], x, y)
@@ -90,24 +94,26 @@ def main(argv=None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     steps = -(-618 // args.batch)
     lines = [
-        "# ECG cell (ecg_alif), one training step: ours vs an authors'-style per-step loop",
+        "# ECG cell (ecg_alif), one training step: ours vs an authors'-style per-step loop; the LSTM baseline",
         "",
         f"`python scripts/bench_ecg.py --threads {args.threads} --repeats {args.repeats}`: T = 1301, batch {args.batch}, "
         f"per-step NLL from step 10, Adam; input {source}; {args.threads} thread(s); median of {args.repeats} "
         f"alternated steps after one warm-up each; load average {load:.1f} when it ended (other jobs shared the cores).",
         "",
         "| variant | s / training step (median, min-max) | ≈ s / epoch (618 sequences, forward+backward only) | "
-        "vs fused |",
+        "ratio |",
         "|---|---|---|---|",
     ]
     for k in models:
+        ref = "lstm_fused" if k.startswith("lstm") else "fused"
         lines.append(f"| {k} | {med[k]:.3f} ({min(times[k]):.3f}-{max(times[k]):.3f}) | {steps * med[k]:.1f} | "
-                     f"{med[k] / med['fused']:.1f}x |")
+                     f"{med[k] / med[ref]:.1f}x (vs {ref}) |")
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, text)
     print(text)
-    print(f"speedup_vs_authors={med['authors'] / med['fused']:.2f} speedup_vs_reference={med['reference'] / med['fused']:.2f}")
+    print(f"speedup_vs_authors={med['authors'] / med['fused']:.2f} speedup_vs_reference={med['reference'] / med['fused']:.2f} "
+          f"lstm_speedup={med['lstm_reference'] / med['lstm_fused']:.2f}")
     return 0
 
 
