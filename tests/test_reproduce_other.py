@@ -231,7 +231,7 @@ def test_make_targets_call_the_runner(tmp_path):
         dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
         assert dry.returncode == 0 and "srnn_bench.reporting.paper_tables" in dry.stdout and table in dry.stdout
     assert main(["src_table2", "--build-only", "--runs-root", str(tmp_path / "none"), "--out", str(tmp_path / "t.md")]) == 0
-    assert "- src_nmnist_l5: no runs yet" in (tmp_path / "t.md").read_text()
+    assert "- src_nmnist_l5: data absent — nmnist missing" in (tmp_path / "t.md").read_text()  # --build-only says so too
 
 
 @pytest.mark.parametrize(
