@@ -101,3 +101,5 @@ def test_bidirectional_mean_is_unchanged_and_bad_merge():
         _net(bidirectional_merge="sum")
     with pytest.raises(ValueError, match="model.head must list positive layer sizes"):
         _net(head=[0])
+    with pytest.raises(ValueError, match="model.head_activation 'gelu'; valid choices: identity, relu, tanh"):
+        _net(head=[4], head_activation="gelu")

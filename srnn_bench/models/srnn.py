@@ -36,6 +36,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
+from ..neurons.conventional import ACTIVATIONS
 from ..surrogates import Surrogate
 from .layers import LayerState, SpikingLayer
 
@@ -140,6 +141,8 @@ class SRNN(nn.Module):
         self.layers_bwd = stack() if self.bidirectional else None
         n_prev = width * int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
         self.head = nn.ModuleList()
+        if head and head_activation not in ACTIVATIONS:
+            raise ValueError(f"unknown model.head_activation '{head_activation}'; valid choices: {', '.join(ACTIVATIONS)}")
         for size in head or []:
             if isinstance(size, bool) or int(size) <= 0:
                 raise ValueError(f"model.head must list positive layer sizes, got {list(head)}")
