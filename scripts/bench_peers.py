@@ -14,6 +14,9 @@ the same optimiser (Adam) and the same timers and memory probe to every variant.
                  the initial membranes are those of the reference model, so it computes the same numbers
                  (tests/test_bench_script.py checks this). The authors' per-step ``.cpu().numpy()`` copies of
                  the hidden activity (logging) are left out: they are not part of the training step.
+                 With a spiking readout (``ecg_alif``) the output layer is an ALIF population updated the
+                 same way, its membrane the per-step readout, as in the authors' ECG script
+                 (``ECG/adapt_srnn_0.844_gpu-v1.py``, ``RNN_s``; scripts/bench_ecg.py times it).
 ``snntorch``     ``snn.RLeaky`` (all-to-all recurrent ``nn.Linear``, subtractive reset, threshold 1 fixed, ATan
                  surrogate: their defaults) with a learnable per-neuron ``beta = exp(-1/tau_m)`` from our
                  initial ``tau_m``; readout ``snn.Leaky(reset_mechanism="none")``, its membrane is the output.
@@ -79,8 +82,8 @@ def build_peer(name: str, ref: nn.Module) -> nn.Module:
 
 def _sizes(ref) -> tuple[list[int], list[int], int]:
     """(inputs of each hidden layer, hidden sizes, classes) of an SRNN with recurrent hidden layers."""
-    if any(layer.w_rec is None for layer in ref.layers) or ref.readout_kind != "integrator":
-        raise ValueError("the peers mirror recurrent hidden layers with an integrator readout")
+    if any(layer.w_rec is None for layer in ref.layers) or ref.readout_kind not in ("integrator", "spiking"):
+        raise ValueError("the peers mirror recurrent hidden layers with an integrator (authors: or spiking) readout")
     return [layer.n_in for layer in ref.layers], [layer.size for layer in ref.layers], ref.readout.size
 
 
@@ -118,6 +121,11 @@ class AuthorsStyleSRNN(nn.Module):
         self.tau_m = nn.ParameterList(nn.Parameter(layer.cell.tau_m.detach().clone()) for layer in ref.layers)
         self.tau_adp = nn.ParameterList(nn.Parameter(layer.cell.tau_adp.detach().clone()) for layer in ref.layers)
         self.tau_m_o = nn.Parameter(ref.readout.cell.tau_m.detach().clone())
+        self.spiking_out = ref.readout_kind == "spiking"  # ECG: an ALIF output layer (the authors' RNN_s)
+        if self.spiking_out:
+            out = ref.readout.cell
+            self.tau_adp_o = nn.Parameter(out.tau_adp.detach().clone())
+            self.b_j0_o, self.beta_o, self.u0_o = out.b_j0, out.beta, out.u0
         self.b_j0 = [layer.cell.b_j0 for layer in ref.layers]
         self.beta = [layer.cell.beta for layer in ref.layers]
         self.u0 = [layer.cell.u0 for layer in ref.layers]
@@ -151,7 +159,13 @@ class AuthorsStyleSRNN(nn.Module):
             mems.append(r * b_j0 if u0 == "uniform" else r)
             spikes.append(torch.zeros(B, n, dtype=x.dtype))
             bs.append(b_j0)
-        mem_o = torch.zeros(B, self.h2o.out_features, dtype=x.dtype)
+        n_out = self.h2o.out_features
+        mem_o = torch.zeros(B, n_out, dtype=x.dtype)
+        if self.spiking_out:
+            if self.u0_o != "zero":
+                r = torch.rand(B, n_out, dtype=x.dtype)
+                mem_o = r * self.b_j0_o if self.u0_o == "uniform" else r
+            spike_o, b_o = torch.zeros(B, n_out, dtype=x.dtype), self.b_j0_o
         alpha_o = None
         outs = []
         for t in range(x.shape[0]):
@@ -162,8 +176,13 @@ class AuthorsStyleSRNN(nn.Module):
                     i_t, mems[i], spikes[i], bs[i], self.tau_m[i], self.tau_adp[i], self.b_j0[i], self.beta[i]
                 )
                 h = spikes[i]
-            alpha_o = torch.exp(-1.0 / self.tau_m_o)
-            mem_o = mem_o * alpha_o + (1 - alpha_o) * self.h2o(h)  # leaky-integrator readout
+            if self.spiking_out:  # ALIF outputs, their membrane read out (authors' ECG RNN_s)
+                mem_o, spike_o, b_o = self._alif(
+                    self.h2o(h), mem_o, spike_o, b_o, self.tau_m_o, self.tau_adp_o, self.b_j0_o, self.beta_o
+                )
+            else:
+                alpha_o = torch.exp(-1.0 / self.tau_m_o)
+                mem_o = mem_o * alpha_o + (1 - alpha_o) * self.h2o(h)  # leaky-integrator readout
             outs.append(mem_o)
         return ModelOutput(torch.stack(outs), {})
 

@@ -25,7 +25,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 # -- generic rules by key name (the last component of the dotted key) ------------------------------
 POSITIVE = {
-    "sigma", "s", "gamma", "dt", "dt_ms", "batch_size", "eval_batch_size", "lr", "tau_lr_mult", "width", "slope",
+    "sigma", "s", "gamma", "dt", "dt_ms", "batch_size", "eval_batch_size", "lr", "tau_lr_mult", "tau_lr_mult_readout", "width", "slope",
     "b_j0", "step_size", "num_threads", "l_plus", "l_minus", "checkpoint_every_min", "limit_train",
     "limit_test", "grad_clip", "n_mels", "n_fft", "hop_length", "win_length", "sample_rate", "n_bins",
     "hold_steps", "block_steps",
@@ -38,8 +38,9 @@ INTEGER = {"batch_size", "eval_batch_size", "epochs", "skip_steps", "bits", "ste
            "block_steps"}
 FRACTION = {"val_fraction", "test_fraction"}  # in [0, 1)
 UNIT_OPEN = {"dropout"}  # in [0, 1)
-SIZE_LISTS = {"hidden", "hidden_sizes"}  # lists of layer sizes, each a positive integer
+SIZE_LISTS = {"hidden", "hidden_sizes", "head"}  # lists of layer sizes, each a positive integer
 SIZES = {"hidden_size", "n_hidden"}
+LR_MULTS = {"tau_lr_mult", "tau_lr_mult_readout"}  # named tau* but learning-rate factors, not time constants
 SKIP_GROUPS = {"hydra", "paths"}
 
 
@@ -84,7 +85,7 @@ def _check_tau(key: str, v) -> None:
 def _check_leaf(key: str, name: str, v) -> None:
     if v is None:
         return
-    if name.startswith("tau") and name != "tau_lr_mult":
+    if name.startswith("tau") and name not in LR_MULTS:
         _check_tau(key, v)
         return
     if name in SIZE_LISTS and isinstance(v, (list, tuple)):
@@ -113,7 +114,7 @@ def _check_leaf(key: str, name: str, v) -> None:
 
 def _walk(key: str, node) -> None:
     name = key.rsplit(".", 1)[-1].split("[", 1)[0]
-    if name.startswith("tau") and name != "tau_lr_mult" and isinstance(node, Mapping) and "mean" in node:
+    if name.startswith("tau") and name not in LR_MULTS and isinstance(node, Mapping) and "mean" in node:
         _check_tau(key, node)
         return
     if isinstance(node, Mapping):

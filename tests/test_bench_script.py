@@ -143,3 +143,29 @@ def test_bench_tiny_run_writes_table_and_ends_with_result_lines(tmp_path):
     last = r.stdout.strip().splitlines()[-2:]
     assert re.fullmatch(r"speedup_vs_best_peer=[\d.]+", last[0]), last
     assert re.fullmatch(r"speedup_vs_naive=[\d.]+ memory_ratio_vs_naive=[\d.]+", last[1]), last
+
+
+def test_authors_style_loop_with_spiking_outputs_is_the_ecg_network():
+    """ecg_alif (hidden beta 0, 6 spiking ALIF outputs whose membrane is read out): the authors'-style loop
+    that scripts/bench_ecg.py times computes the reference loop's outputs and gradients (float64)."""
+    from omegaconf import OmegaConf
+
+    cfg = compose(["experiment=ecg_alif", "neuron.backend=reference"])
+    torch.manual_seed(0)
+    ref = build_model(OmegaConf.to_container(cfg.model, resolve=True), 4, 6, OmegaConf.to_container(cfg.neuron, resolve=True),
+                      build_surrogate({"name": "multi_gaussian"})).double()
+    peer = bench_peers.build_peer("authors", ref).double()
+    g = torch.Generator().manual_seed(3)
+    x = (torch.rand(40, 3, 4, generator=g) < 0.3).double()
+    y = torch.randint(0, 6, (40, 3), generator=g)
+    outs = []
+    for m in (ref, peer):
+        torch.manual_seed(2)
+        out = m(x)
+        loss_and_correct("per_step", out, y, 10)[0].backward()
+        outs.append(out.output.detach())
+    assert (outs[0] - outs[1]).abs().max() < 1e-12
+    for a, b in [(peer.h2o.weight, ref.readout.w_in.weight), (peer.tau_adp_o, ref.readout.cell.tau_adp),
+                 (peer.i2h[0].weight, ref.layers[0].w_in.weight), (peer.tau_m[0], ref.layers[0].cell.tau_m)]:
+        assert ((a.grad - b.grad).abs().max() / b.grad.abs().max().clamp_min(1e-30)) < 1e-9
+    assert ref.readout.cell.tau_adp.grad.abs().sum() > 0

@@ -80,9 +80,28 @@ def test_plots_from_run_dir(tiny_run):
     run_dir, _ = tiny_run
     (run_dir / "checkpoints" / "init.pt").unlink()  # exercise the re-creation path
     made = plots.plot_run(run_dir)
-    assert set(made) == {"anytime_acc", "firing_rate", "tau_hist", "surrogates"}
+    assert set(made) == {"anytime_acc", "firing_rate", "tau_hist", "surrogates", "stream"}
+    assert made.pop("stream") is None  # sequence labels: no per-step probability plot
     for name, path in made.items():
         assert path is not None and path.read_bytes()[:8] == PNG, name
+
+
+def test_stream_plot_of_a_per_step_label_run(run_cfg, tmp_path):
+    """Yin Fig. 4d: per-step class probabilities of one test sequence of a trained ECG network."""
+    from srnn_bench.data.fixtures import write_yin_qtdb
+    from srnn_bench.run import run
+
+    write_yin_qtdb(tmp_path / "data" / "yin2021" / "data", n_train=4, n_test=2)
+    run(run_cfg(["experiment=ecg_alif", "trainer.epochs=1", "trainer.batch_size=4", "trainer.num_threads=1"]))
+    probs, y, names = plots.stream_probabilities(tmp_path / "run", sequence=1)
+    assert probs.shape == (1301, 6) and names == ["P", "PQ", "QR", "RS", "ST", "TP"]
+    assert torch.allclose(probs.sum(-1), torch.ones(1301, dtype=probs.dtype))
+    from srnn_bench.data import build_data
+
+    d = build_data({"name": "ecg", "source": "yin2021", "download": False}, str(tmp_path / "data"))
+    assert torch.equal(y, d.test[1][1])
+    made = plots.plot_run(tmp_path / "run")
+    assert made["stream"].read_bytes()[:8] == PNG
 
 
 def test_plots_skip_missing_inputs(tmp_path):
@@ -130,3 +149,24 @@ def test_parse_printed_precision():
     assert table2.parse_printed(".5k") == (pytest.approx(500), pytest.approx(50))
     assert table2.parse_printed("1.1M") == (pytest.approx(1.1e6), pytest.approx(5e4))
     assert table2.parse_printed(788) == (788, 0.5)
+
+
+def test_table_s2_block_against_our_own_reference(tmp_path):
+    """--block ECG: mean ± sd over seeds, both counting rules, ratios against OUR ecg_alif runs."""
+    runs = tmp_path / "runs"
+    for i, (exp, acc0, accm, e) in enumerate([("ecg_alif", 0.85, 0.86, 200.0), ("ecg_alif", 0.87, 0.88, 220.0),
+                                              ("ecg_lstm", 0.79, 0.80, 21000.0)]):
+        d = runs / exp / f"seed{i}"
+        d.mkdir(parents=True)
+        (d / "metrics.json").write_text(json.dumps({
+            "experiment": exp, "test_acc": acc0, "test_acc_class0": acc0, "test_acc_masked": accm,
+            "energy_per_step_pj": e, "epochs": 400 if exp == "ecg_alif" else 40, "wall_time_s": 10.0 * (i + 1)}))
+    text = table2.build([runs], tmp_path / "s2.md", block="ECG").read_text()
+    alif = next(line for line in text.splitlines() if line.startswith("| Adaptive SRNN"))
+    assert "| 85.9 | 87.00 ± 1.41 | 86.00 ± 1.41 | 2 | 400 | 325.7 | 210 | 1 / 1 | 1 / 1 | 1 / 1 | 15 |" in alif
+    lstm = next(line for line in text.splitlines() if line.startswith("| LSTM"))
+    e_ratio, err_ratio = 21000.0 / 210.0, 0.21 / 0.14
+    assert f"| 62.7 / {e_ratio:.3g} | 1.43 / {err_ratio:.3g} | 89.6 / {e_ratio * err_ratio:.3g} |" in lstm
+    assert "No run directory for: ecg_lif, ecg_relu, ecg_gru, ecg_rnn, ecg_bilstm." in text
+    with pytest.raises(ValueError, match="no Table 2 / S2 rows for task 'ECGX'"):
+        table2.build([runs], tmp_path / "x.md", block="ECGX")

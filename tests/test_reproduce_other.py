@@ -204,7 +204,7 @@ def test_build_src_table2_from_run_dirs(tmp_path):
     )
     assert _row(text, "lif_nmnist_l5").startswith("| lif_nmnist_l5 | N-MNIST | LIF, 5 layers | 98.05 | — |")
     assert "- lif_nmnist_l5: seed0: failed — RuntimeError: CUDA out of memory" in text
-    assert "- src_fmnist_rate_l2: not run — fmnist missing" in text
+    assert "- src_fmnist_rate_l2: data absent — fmnist missing" in text
     assert "- lif_fmnist_latency_l1: no runs yet" in text
     assert sum(line.startswith("| ") for line in text.splitlines()) == 41  # header + 40 cells
 
@@ -231,7 +231,7 @@ def test_make_targets_call_the_runner(tmp_path):
         dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
         assert dry.returncode == 0 and "srnn_bench.reporting.paper_tables" in dry.stdout and table in dry.stdout
     assert main(["src_table2", "--build-only", "--runs-root", str(tmp_path / "none"), "--out", str(tmp_path / "t.md")]) == 0
-    assert "- src_nmnist_l5: no runs yet" in (tmp_path / "t.md").read_text()
+    assert "- src_nmnist_l5: data absent — nmnist missing" in (tmp_path / "t.md").read_text()  # --build-only says so too
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,9 @@ class DataSplits:
     per_step_labels: bool = False
     binary_input: bool = False
     """True when inputs are spikes (0/1): their synapses cost ACs, not MACs."""
+    unlabelled_class: int | None = None
+    """Per-step labels: the class the loss trains ``IGNORE_INDEX`` steps as (None: masked out of the loss;
+    0: the authors' ECG counting, where the argmax of an all-zero one-hot row is class 0)."""
 
 
 def split_validation(x: torch.Tensor, y: torch.Tensor, fraction: float, seed: int):

@@ -1,6 +1,25 @@
-"""ECG wave segmentation on the PhysioNet QT database (Laguna et al. 1997), as in Yin et al. 2021 (ECG task).
+"""ECG wave segmentation on the QT database (Laguna et al. 1997), as in Yin et al. 2021 (ECG task).
 
-Layout (``wfdb.dl_database('qtdb', ...)`` or the PhysioNet zip, extracted)::
+Two sources (``dataset.source``):
+
+``yin2021`` — the authors' encoded data set, the one behind Table 1's 85.9% (their repository
+byin-cwi/Efficient-spiking-networks, ``data/QTDB_{train,test}.mat``; read with ``scipy.io.loadmat``)::
+
+    <data_dir>/yin2021/data/QTDB_train.mat   x int16 [618, 1301, 4], y uint8 [618, 1301, 6], t, max_i
+    <data_dir>/yin2021/data/QTDB_test.mat    the same for 141 test sequences
+
+``x`` is already the level-crossing spike code (2 leads -> up/down channels, values in {0, 1} plus one -1
+per sequence in channel 0; the authors feed ``x * 1.`` as the input current: ``encoder=identity``);
+``y`` is one-hot per step, and an all-zero row marks an unlabelled step (8.2 % of the steps). Items:
+x [1301, 4] float32, y [1301] class index with ``IGNORE_INDEX`` for unlabelled steps. What the
+loss does with those (``dataset.unlabelled``): ``mask`` (default) ignores them; ``class0`` trains
+them as class 0, as the authors' ``argmax`` of an all-zero row does (``DataSplits.unlabelled_class``).
+Both accuracies are in every run's metrics (``srnn_bench.metrics.accuracy.per_step_accuracies``).
+Absent files are downloaded from the authors' repository and checked against their SHA-256.
+
+``physionet`` — raw QTDB records through wfdb, labelled and windowed here (below).
+
+Layout of ``physionet`` (``wfdb.dl_database('qtdb', ...)`` or the PhysioNet zip, extracted)::
 
     <data_dir>/qtdb/RECORDS           record names, one a line (optional: else every *.hea)
     <data_dir>/qtdb/sel100.hea .dat .q1c   header, 2-lead 250 Hz signal, cardiologist-1 wave annotations
@@ -167,7 +186,83 @@ def _preprocess(root: Path, names: list[str], pre: dict) -> dict[str, np.ndarray
     return {"x": np.stack(xs), "y": np.stack(ys), "record": np.asarray(rec_ids, np.int64)}
 
 
+SOURCES = ("physionet", "yin2021")
+UNLABELLED = {"mask": None, "class0": 0}
+"""``dataset.unlabelled`` -> the class an unlabelled step is trained as (None: masked out of the loss)."""
+YIN_FOLDER = "yin2021/data"
+YIN_URL = "https://raw.githubusercontent.com/byin-cwi/Efficient-spiking-networks/main/data/{name}"
+YIN_SHA256 = {
+    "QTDB_train.mat": "72d1a10c96f1540880447e07256835d66da419c0b34f3dff495731a7928c5bc7",
+    "QTDB_test.mat": "916f11e21679a5b61988305bbb7cd1e6df8b34f1ed4a157a7a4e295d400ef232",
+}
+"""SHA-256 of the authors' published files (byin-cwi/Efficient-spiking-networks, branch main)."""
+
+
+def read_yin_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(x [N, T, 4] float32, y [N, T] int64 with IGNORE_INDEX where the one-hot row is all zero) of one
+    of the authors' ``QTDB_*.mat`` files; DataError names the file and what is wrong."""
+    import scipy.io
+
+    fix = f"delete it and let the loader download it again ({YIN_URL.format(name=path.name)})"
+    try:
+        mat = scipy.io.loadmat(str(path), variable_names=["x", "y"])
+    except Exception as e:  # scipy raises ValueError / TypeError / MatReadError on a bad file
+        raise DataError(f"{path}: not a readable MATLAB file ({type(e).__name__}: {str(e)[:120]}); {fix}") from None
+    if "x" not in mat or "y" not in mat:
+        found = sorted(k for k in mat if not k.startswith("__"))
+        raise DataError(f"{path}: needs variables 'x' [N, T, 4] and 'y' [N, T, 6] (found: {found}); {fix}")
+    x, y = mat["x"], mat["y"]
+    if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or y.shape[2] != len(CLASSES):
+        raise DataError(f"{path}: expected x [N, T, C] and y [N, T, {len(CLASSES)}] (one-hot), "
+                        f"got x {list(x.shape)}, y {list(y.shape)}; {fix}")
+    if not (np.isin(y, (0, 1)).all() and (y.sum(-1) <= 1).all()):
+        raise DataError(f"{path}: 'y' must be one-hot per step (each row 0/1 with at most one 1); {fix}")
+    labels = np.where(y.any(-1), y.argmax(-1), IGNORE_INDEX).astype(np.int64)
+    return x.astype(np.float32), labels
+
+
+def ensure_yin_present(cfg, data_dir) -> Path:
+    """The folder holding both ``QTDB_*.mat`` files; downloads (with SHA-256 check) what is absent."""
+    from .cache import download
+
+    root = Path(cfg.get("root") or Path(data_dir) / YIN_FOLDER).expanduser()
+    for name, sha in YIN_SHA256.items():
+        if (root / name).is_file():
+            continue
+        url = YIN_URL.format(name=name)
+        where = f"the authors' encoded QTDB {name} not found at {root / name}; get it from {url} (sha256 {sha[:12]}...)"
+        if not cfg.get("download", True):
+            raise DataError(f"{where} (dataset.download=false)")
+        log.info("downloading %s to %s", url, root / name)
+        try:
+            download(url, root / name, sha256=sha, what=f"the authors' encoded QTDB {name}")
+        except DataError as e:
+            raise DataError(f"{where}; automatic download failed: {e}") from None
+    return root
+
+
+def build_yin2021(cfg, data_dir: str) -> DataSplits:
+    """``dataset.source=yin2021``: the authors' 618 / 141 encoded sequences, their own train/test split."""
+    root = ensure_yin_present(cfg, data_dir)
+    x, y = read_yin_mat(root / "QTDB_train.mat")
+    x_test, y_test = read_yin_mat(root / "QTDB_test.mat")
+    if x.shape[1:] != x_test.shape[1:]:
+        raise DataError(f"{root}: QTDB_train.mat x {list(x.shape[1:])} and QTDB_test.mat x "
+                        f"{list(x_test.shape[1:])} differ in [T, C]")
+    x, y, x_test, y_test = (torch.from_numpy(a) for a in (x, y, x_test, y_test))
+    splits = make_splits(x, y, x_test, y_test, cfg, n_classes=len(CLASSES), per_step_labels=True, binary_input=True)
+    splits.unlabelled_class = UNLABELLED[str(cfg.get("unlabelled", "mask"))]
+    return splits
+
+
 def build(cfg, data_dir: str) -> DataSplits:
+    source, unlabelled = str(cfg.get("source", "physionet")), str(cfg.get("unlabelled", "mask"))
+    if source not in SOURCES:
+        raise ValueError(f"unknown dataset.source '{source}'; valid choices: {', '.join(SOURCES)}")
+    if unlabelled not in UNLABELLED:
+        raise ValueError(f"unknown dataset.unlabelled '{unlabelled}'; valid choices: {', '.join(UNLABELLED)}")
+    if source == "yin2021":
+        return build_yin2021(cfg, data_dir)
     pre = {
         "seq_len": int(cfg.get("seq_len", 1301)),
         "normalise": str(cfg.get("normalise", "zscore")),
@@ -194,4 +289,6 @@ def build(cfg, data_dir: str) -> DataSplits:
         raise DataError(f"{root}: windows from only one record; need >= 2 records for a record-level train/test split")
     x, y = torch.from_numpy(a["x"]), torch.from_numpy(a["y"])
     tr, te = torch.from_numpy(~is_test), torch.from_numpy(is_test)
-    return make_splits(x[tr], y[tr], x[te], y[te], cfg, n_classes=len(CLASSES), per_step_labels=True)
+    splits = make_splits(x[tr], y[tr], x[te], y[te], cfg, n_classes=len(CLASSES), per_step_labels=True)
+    splits.unlabelled_class = UNLABELLED[unlabelled]
+    return splits

@@ -205,6 +205,36 @@ def make_qtdb(root, names=("sel100", "sel102", "sel103")):
     return root
 
 
+def write_yin_qtdb(folder, n_train: int = 8, n_test: int = 4, seq_len: int = 1301, seed: int = 0) -> Path:
+    """The authors' encoded QTDB layout (``QTDB_train.mat`` / ``QTDB_test.mat``, MATLAB v5, written with
+    ``scipy.io.savemat``) with their variables, dtypes and shapes: ``x`` int16 [N, T, 4] spikes in {0, 1} plus
+    one -1 in channel 0, ``y`` uint8 [N, T, 6] one-hot with all-zero (unlabelled) rows, ``t`` uint16 [N, T],
+    ``max_i`` uint16 [N, 1]. Labels follow a wave cycle of random lengths; the spikes fire more often around
+    class changes, so a network can learn something."""
+    import scipy.io
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name, n in (("QTDB_train.mat", n_train), ("QTDB_test.mat", n_test)):
+        y = np.zeros((n, seq_len, 6), np.uint8)
+        x = np.zeros((n, seq_len, 4), np.int16)
+        for i in range(n):
+            t, c = 0, int(rng.integers(6))
+            while t < seq_len:
+                d = int(rng.integers(10, 60))
+                if rng.random() > 0.1:  # ~10% of the spans stay unlabelled
+                    y[i, t : t + d, c] = 1
+                x[i, t : t + 3, c % 4] = 1
+                t, c = t + d, (c + 1) % 6
+            x[i] |= (rng.random((seq_len, 4)) < 0.02).astype(np.int16)
+            x[i, int(rng.integers(seq_len)), 0] = -1
+        tt = np.tile(np.arange(seq_len, dtype=np.uint16), (n, 1))
+        max_i = np.full((n, 1), seq_len, np.uint16)
+        scipy.io.savemat(folder / name, {"x": x, "y": y, "t": tt, "max_i": max_i})
+    return folder
+
+
 # --- GSC: Speech Commands v1 (wav folders) ---
 
 SR = 16000  # audio sample rate of the GSC, TIMIT and LibriSpeech fixtures
@@ -337,6 +367,9 @@ def make_fixture(dataset: str, data_dir) -> Path:
         return random_nmnist(root / "NMNIST", n_per_class=1)
     if dataset == "soli":
         return random_soli(root / "SoLi")
+    if dataset == "ecg_yin2021":
+        target = root / "yin2021" / "data"
+        return target if (target / "QTDB_test.mat").exists() else write_yin_qtdb(target)
     if dataset == "ecg":
         return (root / "qtdb") if (root / "qtdb" / "RECORDS").exists() else make_qtdb(root / "qtdb", names=[f"sel{100 + i}" for i in range(6)])
     if dataset == "gsc":

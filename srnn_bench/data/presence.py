@@ -36,6 +36,8 @@ CATALOG: dict[str, tuple[str, list[tuple[str, int, str]], str]] = {
             "auto or download.tensorflow.org/data/speech_commands_v0.01.tar.gz, extracted"),
     "ecg": ("qtdb/", [("qtdb/*.hea", 105, "record headers"), ("qtdb/*.q1c", 30, "q1c annotations")],
             "auto (wfdb, PhysioNet qtdb)"),
+    "ecg_yin2021": ("yin2021/data/", [("yin2021/data/QTDB_train.mat", 1, "train"), ("yin2021/data/QTDB_test.mat", 1, "test")],
+                    "auto (sha256-checked) or https://github.com/byin-cwi/Efficient-spiking-networks data/QTDB_{train,test}.mat"),
     "timit": ("TIMIT/", [("TIMIT/**/*.[Ww][Aa][Vv]", 6300, "wav files"), ("TIMIT/**/*.[Pp][Hh][Nn]", 6300, "phone files")],
               "by hand (LDC licence: LDC93S1)"),
     "librispeech": ("LibriSpeech/", [("LibriSpeech/train-clean-100/*/*/*.flac", 28000, "train flac")],

@@ -21,12 +21,13 @@ Energy
     configurable); Table S2 ratios against a reference row: :func:`table_s2_ratios`.
 
 Accuracy (:mod:`.accuracy`)
-    per sequence (``acc``), per frame (``frame_acc``), any-time (``anytime_acc`` [T]), confusion matrix.
+    per sequence (``acc``), per frame (``frame_acc``), any-time (``anytime_acc`` [T]), confusion matrix;
+    per-step labels: ``acc_masked`` and ``acc_class0`` (unlabelled steps counted as class 0, Yin's ECG).
 """
 
 from __future__ import annotations
 
-from .accuracy import ConfusionMatrix
+from .accuracy import ConfusionMatrix, per_step_counts
 from .activity import ActivityMeter, event_count, firing_rate, pooled_rate
 from .cost import (
     E_AC_PJ,
@@ -61,6 +62,7 @@ __all__ = [
     "energy_pj",
     "event_count",
     "firing_rate",
+    "per_step_counts",
     "pooled_rate",
     "rnn_architecture",
     "srnn_architecture",

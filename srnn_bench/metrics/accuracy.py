@@ -12,6 +12,11 @@ Any-time accuracy (``anytime_acc``)
     [T]: for each step t, the fraction of sequences whose readout argmax at t equals the label
     (Yin Fig. 4e-i); counted by :func:`srnn_bench.training.losses.anytime_correct`. ``frame_acc`` is
     its mean over steps for sequence labels.
+Per-step accuracy under both counting rules (``acc_masked``, ``acc_class0``)
+    per-step labels with unlabelled steps (ECG): ``acc_masked`` counts labelled steps only;
+    ``acc_class0`` counts every step, an unlabelled one being correct iff the prediction is class 0 —
+    the authors' ECG counting (Yin et al.'s script takes the argmax of an all-zero one-hot row, i.e. 0).
+    Both from step ``trainer.skip_steps`` on (:func:`per_step_counts`).
 Confusion matrix
     ``C[true, predicted]`` counts of the predictions that define ``acc`` (sequence predictions, or
     labelled frames for per-step labels); rows = true class.
@@ -30,6 +35,16 @@ from ..utils import layout
 from ..utils.io import atomic_write_text
 
 IGNORE_INDEX = -100  # = srnn_bench.data.IGNORE_INDEX (unlabelled step)
+
+
+def per_step_counts(pred: torch.Tensor, y: torch.Tensor) -> tuple[int, int, int, int]:
+    """``(correct labelled, labelled, correct with unlabelled = class 0, all steps)`` for per-step
+    predictions ``pred`` and labels ``y`` of the same shape (IGNORE_INDEX = unlabelled)."""
+    labelled = y != IGNORE_INDEX
+    hit = pred == y
+    masked = int((hit & labelled).sum())
+    class0 = masked + int(((pred == 0) & ~labelled).sum())
+    return masked, int(labelled.sum()), class0, int(y.numel())
 
 
 class ConfusionMatrix:

@@ -28,6 +28,8 @@ def build_model(cfg, n_in: int, n_classes: int, neuron, surrogate):
             bidirectional=bool(cfg.get("bidirectional", False)),
             bidirectional_merge=str(cfg.get("bidirectional_merge", "mean")),
             backward_input=str(cfg.get("backward_input", "reversed")),
+            head=list(cfg.get("head") or []),
+            head_activation=str(cfg.get("head_activation", "relu")),
         )
     raise ValueError(f"unknown model '{name}'; valid choices: {', '.join(MODELS)}")
 

@@ -86,7 +86,15 @@ class SpikingLayer(nn.Module):
         Returns ``(outputs [T, B, N], membranes [T, B, N] or None, final_state)``. The feed-forward
         projection of all steps is one matrix product (same numbers as stepping; fewer kernels).
         """
-        if getattr(self.cell, "backend", "reference") == "fused":  # srnn_bench.kernels: one op per layer
+        fast = getattr(self.cell, "sequence_forward", None)  # LSTM/GRU/RNN: torch's own sequence kernels
+        if fast is not None:
+            out = None if record_membrane else fast(self, x, state)
+            if out is not None:
+                return out  # else: the options need the cell loop below
+        elif getattr(self.cell, "stateless", False) and self.w_rec is None:  # output_t = f(I_t): all steps at once
+            out, cell_state = self.cell.sequence(self.project(x))
+            return out, (out if record_membrane else None), LayerState(cell_state, out[-1])
+        elif getattr(self.cell, "backend", "reference") == "fused":  # srnn_bench.kernels: one op per layer
             from ..kernels import layer_forward
 
             fused = layer_forward(self, x, state, record_membrane)

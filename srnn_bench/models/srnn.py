@@ -14,23 +14,31 @@ Readouts (``model.readout.kind``):
   neurons, ``w_neg`` from all others; +1 / -0.1) to C leaky integrators ``u = alpha u + I`` (alpha 0.99).
 
 ``model.bidirectional=true`` (Yin Figure S2a, TIMIT): a forward and a backward stack of the hidden
-layers read the sequence in both directions; their top outputs, aligned in time, drive the readout:
+layers read the sequence in both directions, merged by ``model.bidirectional_merge``:
 
-- ``model.bidirectional_merge``: ``mean`` (default; the paper, Methods "TIMIT": "The mean of these layer's
-  output is then fed into the last layer") or ``concat`` (the authors' TIMIT code, bi_srnn-Dense-v3:
-  ``torch.cat((fw_spike, bw_spike), -1)``, a readout of ``2 N`` inputs; the published TIMIT checkpoint's
-  readout weights are [61, 1024]);
-- ``model.backward_input``: what the backward stack reads at its step ``l`` (``T`` steps): ``reversed``
-  (default) ``x[T - 1 - l]``, or ``authors`` ``x[(-l) mod T]`` -- the authors' TIMIT code reads
-  ``input[:, -l // 5]``, which Python evaluates as ``(-l) // 5`` (frame 0 first, then frames 99, 98, ...,
-  1, then frame 0 again for the last 4 steps; golden README, quirk 4). On the frame-held input
-  (``encoder.hold_steps``) that is exactly the reversed sequence rotated by one step, ``roll(flip(x), 1)``.
-  Either way the backward outputs are flipped back (the authors' ``bw_spikes.insert(0, s)``): output
-  ``k`` of the backward stack is the one of its processing step ``T - 1 - k``.
+- ``mean`` (default; the paper, Methods "TIMIT": "The mean of these layer's output is then fed into the
+  last layer"): two separate stacks, the mean of their top outputs, aligned in time, drives the readout;
+- ``concat``: the standard bidirectional RNN (Schuster & Paliwal 1997; the Bi-LSTM of Yin's Table S2):
+  every layer's forward and backward halves both read the concatenation of the previous layer's two
+  halves, and the top concatenation drives what follows. With one hidden layer this is the authors' TIMIT
+  code (bi_srnn-Dense-v3: ``torch.cat((fw_spike, bw_spike), -1)``; the published checkpoint's readout
+  weights are [61, 1024]).
+
+``model.backward_input``: what the (first) backward layer reads at its step ``l`` (``T`` steps):
+``reversed`` (default) ``x[T - 1 - l]``, or ``authors`` ``x[(-l) mod T]`` -- the authors' TIMIT code reads
+``input[:, -l // 5]``, which Python evaluates as ``(-l) // 5`` (frame 0 first, then frames 99, 98, ..., 1,
+then frame 0 again for the last 4 steps; golden README, quirk 4). On the frame-held input
+(``encoder.hold_steps``) that is exactly the reversed sequence rotated by one step, ``roll(flip(x), 1)``.
+Either way the backward outputs are flipped back (the authors' ``bw_spikes.insert(0, s)``): output ``k``
+of a backward layer is the one of its processing step ``T - 1 - k``.
 
 ``model.readout.block_steps = k`` (default 1; the authors' TIMIT code: 5, each frame held 5 steps): the
 readout is updated once per block of ``k`` steps with the mean of the block's ``k`` input vectors
 (``sum(merge_k) / 5`` in bi_srnn-Dense-v3), so the output has ``T / k`` steps (one per frame).
+
+``model.head=[n1, n2, ...]``: dense layers ``y = f(W h + b)`` (``model.head_activation``: relu | tanh |
+identity; activity ``head{j}``) between the hidden stack and the readout: the "three dense layers with
+100, 20 and 6 neurons" of Yin's ECG Bi-LSTM 290 (Table S2 caption) are ``head=[100, 20]`` + a linear readout.
 
 A bidirectional network cannot stream (its backward half needs the future), so its ``step`` raises; so
 does a block readout (``block_steps > 1``), whose output step needs a whole block.
@@ -47,6 +55,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
+from ..neurons.conventional import ACTIVATIONS
 from ..surrogates import Surrogate
 from .layers import LayerState, SpikingLayer
 
@@ -101,7 +110,9 @@ class SRNN(nn.Module):
             (per-layer time constants of Table S1, or any other neuron key).
         readout: ``{"kind": one of READOUTS, ...}`` (see the module docstring).
         bidirectional: forward + backward stacks (Yin Figure S2a), merged by ``bidirectional_merge``
-            (``mean`` | ``concat``); the backward stack reads ``backward_input`` (``reversed`` | ``authors``).
+            (``mean``: separate stacks, mean of the tops | ``concat``: concatenated at every layer, a standard
+            bidirectional RNN); the first backward layer reads ``backward_input`` (``reversed`` | ``authors``).
+        head, head_activation: dense layers between the hidden stack and the readout.
     """
 
     def __init__(
@@ -118,6 +129,8 @@ class SRNN(nn.Module):
         bidirectional: bool = False,
         bidirectional_merge: str = "mean",
         backward_input: str = "reversed",
+        head: list[int] | None = None,
+        head_activation: str = "relu",
     ) -> None:
         super().__init__()
         if bidirectional_merge not in BIDIRECTIONAL_MERGES:
@@ -144,20 +157,28 @@ class SRNN(nn.Module):
             raise ValueError(f"model.layer_overrides has {len(overrides)} entries for {len(hidden)} layers")
         overrides += [{}] * (len(hidden) - len(overrides))
         self.bidirectional = bool(bidirectional)
+        self.concat = self.bidirectional and bidirectional_merge == "concat"
+        width = 2 if self.concat else 1  # a layer's input width per unit of the layer below
 
         def stack() -> nn.ModuleList:
             layers, n_prev = nn.ModuleList(), n_in
             for i, (size, is_rec, over) in enumerate(zip(hidden, rec, overrides)):
                 cell = build_cell(_merge(neuron, over), int(size), surrogate)
                 layers.append(_layer(n_prev, cell, is_rec, bias, f"layer{i}"))
-                n_prev = int(size)
+                n_prev = width * int(size)
             return layers
 
         self.layers = stack()
         self.layers_bwd = stack() if self.bidirectional else None
-        n_prev = int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
-        if self.bidirectional and bidirectional_merge == "concat":
-            n_prev *= 2  # [forward, backward] side by side (the authors' TIMIT code)
+        n_prev = width * int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
+        self.head = nn.ModuleList()
+        if head and head_activation not in ACTIVATIONS:
+            raise ValueError(f"unknown model.head_activation '{head_activation}'; valid choices: {', '.join(ACTIVATIONS)}")
+        for size in head or []:
+            if isinstance(size, bool) or int(size) <= 0:
+                raise ValueError(f"model.head must list positive layer sizes, got {list(head)}")
+            self.head.append(SpikingLayer(n_prev, IdentityCell(int(size), head_activation), recurrent=False, bias=bias))
+            n_prev = int(size)
 
         self.readout_kind = readout["kind"]
         self.final = None  # the population readout's final layer of group * C neurons
@@ -189,8 +210,8 @@ class SRNN(nn.Module):
 
     @property
     def _stages(self) -> list[SpikingLayer]:
-        """Layers that run in the forward direction, in order (hidden, final population, readout)."""
-        return [*self.layers, *([self.final] if self.final is not None else []), self.readout]
+        """Layers that run in the forward direction, in order (hidden, head, final population, readout)."""
+        return [*self.layers, *self.head, *([self.final] if self.final is not None else []), self.readout]
 
     # -- whole sequences -------------------------------------------------------------------------
     def forward(
@@ -213,22 +234,31 @@ class SRNN(nn.Module):
             state = [None] * (len(self._stages) + (n if self.bidirectional else 0))
         activity, final_state = {}, []
         h = x
-        for i, layer in enumerate(self.layers):
-            h, _, s = layer(h, state[i])
-            activity[f"layer{i}"] = h
-            final_state.append(s)
-        if self.bidirectional:
+        if self.concat:  # standard bidirectional RNN: both halves of layer i read [fwd, bwd] of layer i - 1
+            for i, (fwd, bwd) in enumerate(zip(self.layers, self.layers_bwd)):
+                hf, _, s = fwd(h, state[i])
+                hb, _, _ = bwd(self.backward_sequence(h) if i == 0 else h.flip(0), state[len(self._stages) + i])
+                hb = hb.flip(0)  # backward output k = its processing step T - 1 - k (authors: insert(0, s))
+                activity[f"layer{i}"], activity[f"layer{i}_bwd"] = hf, hb
+                h = torch.cat([hf, hb], -1)
+                final_state.append(s)
+        else:
+            for i, layer in enumerate(self.layers):
+                h, _, s = layer(h, state[i])
+                activity[f"layer{i}"] = h
+                final_state.append(s)
+        if self.bidirectional and not self.concat:
             hb = self.backward_sequence(x)
             for i, layer in enumerate(self.layers_bwd):
                 hb, _, _ = layer(hb, state[len(self._stages) + i])
                 activity[f"layer{i}_bwd"] = hb.flip(0)
-            hb = hb.flip(0)  # backward output k = its processing step T - 1 - k (authors: insert(0, s))
-            if self.bidirectional_merge == "mean":
-                h = 0.5 * (h + hb)  # Figure S2a / Methods "TIMIT": mean of the two directions
-            else:
-                h = torch.cat([h, hb], -1)  # the authors' TIMIT code: cat((fw, bw), -1)
+            h = 0.5 * (h + hb.flip(0))  # Figure S2a / Methods "TIMIT": mean of the two directions
+        for j, layer in enumerate(self.head):
+            h, _, s = layer(h, state[n + j])
+            activity[f"head{j}"] = h
+            final_state.append(s)
         if self.final is not None:
-            h, _, s = self.final(h, state[n])
+            h, _, s = self.final(h, state[n + len(self.head)])
             activity[f"layer{n}"] = h
             final_state.append(s)
         h = self._block_mean(h)
@@ -291,12 +321,18 @@ class SRNN(nn.Module):
         n = len(self.layers)
         stacks = [("", self.layers)] + ([("_bwd", self.layers_bwd)] if self.bidirectional else [])
         for suffix, layers in stacks:
-            sources = ["input"] + [f"layer{i}{suffix}" for i in range(n - 1)]
-            for i, (src, layer) in enumerate(zip(sources, layers)):
-                syn.append(Synapses(src, layer.w_in.out_features))
+            for i, layer in enumerate(layers):
+                if i == 0:
+                    below = ["input"]
+                else:  # concat: both halves of the layer below feed this half
+                    below = [f"layer{i - 1}{d}" for d, _ in stacks] if self.concat else [f"layer{i - 1}{suffix}"]
+                syn += [Synapses(src, layer.w_in.out_features) for src in below]
                 if layer.w_rec is not None:
                     syn.append(Synapses(f"layer{i}{suffix}", layer.w_rec.out_features))
         top = [f"layer{n - 1}{suffix}" for suffix, _ in stacks] if n else ["input"]  # bidirectional: both feed the mean
+        for j, layer in enumerate(self.head):
+            syn += [Synapses(src, layer.w_in.out_features) for src in top]
+            top = [f"head{j}"]
         nxt = self.final if self.final is not None else self.readout
         syn += [Synapses(src, nxt.w_in.out_features) for src in top]
         if self.final is not None:
@@ -308,6 +344,7 @@ class SRNN(nn.Module):
         pops = {f"layer{i}": layer.cell for i, layer in enumerate(self.layers)}
         if self.bidirectional:
             pops.update({f"layer{i}_bwd": layer.cell for i, layer in enumerate(self.layers_bwd)})
+        pops.update({f"head{j}": layer.cell for j, layer in enumerate(self.head)})
         if self.final is not None:
             pops[f"layer{len(self.layers)}"] = self.final.cell
         pops["readout"] = self.readout.cell

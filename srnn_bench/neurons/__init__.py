@@ -99,7 +99,9 @@ _GATED_KEYS = {"dropout", "batch_norm", "bn_momentum"}  # Ponghiran & Roy's LSTM
 def _conventional(cls, keys: set[str] = frozenset()) -> Callable[[Mapping, int, Surrogate], nn.Module]:
     def build(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
         _check_keys(cfg, set(keys))
-        return cls(size, **{k: cfg[k] for k in keys if k in cfg})
+        cell = cls(size, **{k: cfg[k] for k in keys if k in cfg})
+        cell.backend = validate_backend(cfg.get("backend", "fused"))  # fused: torch's nn.LSTM/GRU/RNN kernels
+        return cell
 
     return build
 

@@ -25,6 +25,14 @@ wponghiran/imp-snns-for-sl neural_networks.py, classes LSTM and GRU, from pytorc
 - ``batch_norm = True``: per-gate BatchNorm of ``W x`` over all T x B frames, no bias in ``W`` (the layer's
   ``ff_norm``; the code's ``*_use_batchnorm``, momentum 0.1).
 
+Fast path (``neuron.backend=fused``, the default): a whole layer runs as one call of torch's own sequence
+kernel (``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``, via ``torch.func.functional_call`` on the layer's own
+weights: ``weight_ih = W_in``, ``weight_hh = W_rec``, ``bias_ih = b``, ``bias_hh = 0``) — the same formulas
+with the same gate order, so the same numbers (tests/test_conventional_fast.py: float64 outputs and
+gradients against the cell loop). It applies when the options allow (no ``dropout``, no ``batch_norm``,
+a recurrent layer, no per-step membrane recorded); otherwise, and with ``backend=reference``, the layer
+steps the cell in a Python loop.
+
 The code's GRU applies the reset gate before the recurrent product (``tanh(W_n x + U_n (r * h))``); this
 cell keeps PyTorch's form (``r * (U_n h)``).
 
@@ -85,11 +93,53 @@ def rnn_step(i_t: torch.Tensor, state: HiddenState) -> tuple[torch.Tensor, Hidde
     return h, HiddenState(h)
 
 
+_TORCH_RNN = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+_templates: dict[tuple, nn.Module] = {}
+
+
+def _template(kind: str, n_in: int, size: int, bias: bool) -> nn.Module:
+    """A parameter-shaped ``nn.LSTM/GRU/RNN`` whose weights ``functional_call`` replaces (built once per shape)."""
+    key = (kind, n_in, size, bias)
+    if key not in _templates:
+        _templates[key] = _TORCH_RNN[kind](n_in, size, bias=bias)
+    return _templates[key]
+
+
+def torch_sequence_forward(layer, x: torch.Tensor, state):
+    """A whole sequence of ``layer`` (a :class:`srnn_bench.models.layers.SpikingLayer` of an LSTM/GRU/RNN
+    cell) through torch's sequence kernel: ``(outputs [T, B, N], None, final LayerState)``, or ``None``
+    when the options need the cell loop (module docstring)."""
+    from ..models.layers import LayerState
+
+    cell = layer.cell
+    if getattr(cell, "dropout", 0.0) or layer.norm is not None or layer.w_rec is None:
+        return None
+    if state is None:
+        state = layer.init_state(x.shape[1], x.device, x.dtype)
+    w_ih, b_ih = layer.w_in.weight, layer.w_in.bias
+    params = {"weight_ih_l0": w_ih, "weight_hh_l0": layer.w_rec.weight}
+    if b_ih is not None:
+        params.update(bias_ih_l0=b_ih, bias_hh_l0=torch.zeros_like(b_ih))
+    module = _template(cell.kind, layer.n_in, cell.size, b_ih is not None)
+    if cell.kind == "lstm":
+        out, (h, c) = torch.func.functional_call(module, params, (x, (state.out[None], state.cell.c[None])))
+        return out, None, LayerState(LSTMState(c[0], h[0], None), h[0])
+    out, h = torch.func.functional_call(module, params, (x, state.out[None]))
+    new = GRUState(h[0], None) if cell.kind == "gru" else HiddenState(h[0])
+    return out, None, LayerState(new, h[0])
+
+
 class _Conventional(nn.Module):
     spiking = False
     recurrent_synapses = True  # recurrent by definition; model.recurrent does not apply
     gates = 1
     state_macs_per_step = 0
+    kind = ""
+    backend = "fused"  # fused: torch_sequence_forward where the options allow | reference: the cell loop
+
+    def sequence_forward(self, layer, x, state):
+        """The layer's whole-sequence fast path, or None (``backend=reference`` or options it lacks)."""
+        return torch_sequence_forward(layer, x, state) if self.backend == "fused" else None
 
     def __init__(self, size: int) -> None:
         super().__init__()
@@ -124,6 +174,7 @@ class _Gated(_Conventional):
 
 
 class LSTMCell(_Gated):
+    kind = "lstm"
     gates = 4
     state_macs_per_step = 3  # f*c, i*g, o*tanh(c) (Ponghiran eq. 10: 3n)
 
@@ -136,6 +187,7 @@ class LSTMCell(_Gated):
 
 
 class GRUCell(_Gated):
+    kind = "gru"
     gates = 3
     recurrent_input = "concat"
     state_macs_per_step = 3  # r*(U_n h), (1-z)*n, z*h (Ponghiran eq. 10: 3n)
@@ -148,6 +200,7 @@ class GRUCell(_Gated):
 
 
 class RNNCell(_Conventional):
+    kind = "rnn"
     state_macs_per_step = 0  # only the tanh
 
     def init_state(self, batch: int, device=None, dtype=None) -> HiddenState:
@@ -157,19 +210,36 @@ class RNNCell(_Conventional):
         return rnn_step(i_t, state)
 
 
+ACTIVATIONS = {"identity": lambda v: v, "relu": torch.relu, "tanh": torch.tanh}
+
+
 class IdentityCell(nn.Module):
     """A stateless pass-through: ``model.readout.kind=linear`` (the fully connected per-step readout of
-    Ponghiran & Roy's networks and of the LSTM/GRU baselines)."""
+    Ponghiran & Roy's networks and of the LSTM/GRU baselines). With ``activation`` relu/tanh it is a
+    dense layer ``y_t = f(W x_t + b)`` (``model.head``: the dense layers of Yin's Bi-LSTM 290, Table S2).
+
+    ``stateless``: the output at t depends on the current at t only, so the layer applies
+    :meth:`sequence` to all steps at once instead of looping."""
 
     spiking = False
+    stateless = True
     state_macs_per_step = 0
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, activation: str = "identity") -> None:
         super().__init__()
-        self.size = size
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation '{activation}'; valid choices: {', '.join(ACTIVATIONS)}")
+        self.size, self.activation = size, activation
+        self.sparse_output = activation == "relu"  # ReLU outputs are exactly zero much of the time
 
     def init_state(self, batch: int, device=None, dtype=None) -> HiddenState:
         return HiddenState(torch.zeros(batch, self.size, device=device, dtype=dtype or torch.get_default_dtype()))
 
+    def sequence(self, i: torch.Tensor) -> tuple[torch.Tensor, HiddenState]:
+        """All steps ``i`` [T, B, N] at once: (outputs, state after the last step)."""
+        y = ACTIVATIONS[self.activation](i)
+        return y, HiddenState(y[-1])
+
     def forward(self, i_t, state):
-        return i_t, HiddenState(i_t)
+        y = ACTIVATIONS[self.activation](i_t)
+        return y, HiddenState(y)

@@ -14,6 +14,9 @@ Per run (written to ``RUN_DIR/plots/`` unless ``--out``):
                       ``config.yaml`` + seed exactly as ``srnn_bench.run`` builds it. "After": ``last.pt``
                       (``--final best`` for ``best.pt``)
 ``surrogates.png``    every surrogate derivative of ``configs/surrogate/`` (Yin Fig. 1e); needs no run
+``stream.png``        per-step-label runs (ECG, SoLi frames): the trained network's class probabilities
+                      ``softmax(u_o,t)`` at every step of one test sequence (``--sequence``), under a colour
+                      band of the true labels (Yin Fig. 4d); needs ``last.pt`` and the run's data set
 
 Missing inputs are reported and skipped, never fatal.
 """
@@ -191,7 +194,73 @@ def plot_surrogates(path: Path, x_range: float = 2.0) -> Path:
     return _save(fig, path)
 
 
-def plot_run(run_dir: Path, out: Path | None = None, final: str = "last") -> dict[str, Path | None]:
+def stream_probabilities(run_dir: Path, sequence: int = 0, final: str = "last", data_dir: str | None = None):
+    """``(probabilities [T, C], labels [T], class names)`` of test sequence ``sequence`` under the trained
+    network of ``run_dir`` (model rebuilt from ``config.yaml``, weights from ``checkpoints/<final>.pt``,
+    data set from the config's ``paths.data_dir`` or ``data_dir``), or ``None`` for a run without per-step
+    labels or without a checkpoint. The initial state draws from a fixed seed (u0 = U[0, b_j0))."""
+    import importlib
+
+    from omegaconf import OmegaConf
+
+    from ..data import DATASETS, build_data
+    from ..encoders import build_encoder
+    from ..models import build_model
+    from ..surrogates import build_surrogate
+
+    sd = _load(run_dir, (f"{final}.pt",))
+    if sd is None or not (run_dir / "config.yaml").is_file():
+        return None
+    cfg = OmegaConf.load(run_dir / "config.yaml")
+    data = build_data(cfg.dataset, data_dir or cfg.paths.data_dir)
+    if not data.per_step_labels:
+        return None
+    encoder = build_encoder(cfg.encoder, binary_input=data.binary_input)
+    model = build_model(cfg.model, encoder.out_features(data.n_inputs), data.n_classes, cfg.neuron,
+                        build_surrogate(cfg.surrogate))
+    model.load_state_dict(sd)
+    model.eval()
+    x, y = data.test[sequence]
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(0)
+        out = model(encoder(x[:, None].float()))
+    probs = torch.softmax(out.output[:, 0].double(), -1)
+    names = getattr(importlib.import_module(DATASETS[cfg.dataset.name]), "CLASSES", None)
+    return probs, y, list(names) if names else [str(c) for c in range(data.n_classes)]
+
+
+def plot_stream(run_dir: Path, path: Path, sequence: int = 0, final: str = "last", title: str = "") -> Path | None:
+    """Yin Fig. 4d: per-step class probabilities of one test sequence, true labels as a colour band."""
+    got = stream_probabilities(run_dir, sequence, final)
+    if got is None:
+        return None
+    probs, y, names = got
+    plt = _plt()
+    from matplotlib.colors import ListedColormap
+
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"][: len(names)]
+    fig, (band, ax) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [1, 5]})
+    labels = y.double().masked_fill(y < 0, float("nan"))[None].numpy()  # unlabelled steps: blank
+    band.imshow(labels, aspect="auto", cmap=ListedColormap(colors), vmin=-0.5, vmax=len(names) - 0.5,
+                interpolation="nearest", extent=(-0.5, len(y) - 0.5, 0, 1))
+    band.set_yticks([])
+    band.set_ylabel("true", rotation=0, ha="right", va="center", fontsize=8)
+    for c, name in enumerate(names):
+        ax.plot(probs[:, c].numpy(), color=colors[c], lw=1.0, label=name)
+    correct = (probs.argmax(-1) == y) & (y >= 0)
+    acc = float(correct.sum()) / max(int((y >= 0).sum()), 1)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("p(class)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(-0.5, len(y) - 0.5)
+    ax.legend(fontsize=7, ncol=len(names), loc="upper right")
+    ax.grid(alpha=0.3)
+    band.set_title(title or f"test sequence {sequence}: softmax of the readout per step (Yin Fig. 4d); "
+                   f"{100 * acc:.1f}% of its labelled steps correct", fontsize=9)
+    return _save(fig, path)
+
+
+def plot_run(run_dir: Path, out: Path | None = None, final: str = "last", sequence: int = 0) -> dict[str, Path | None]:
     run_dir = Path(run_dir)
     out = Path(out) if out else run_dir / "plots"
     mpath = run_dir / layout.METRICS
@@ -206,7 +275,19 @@ def plot_run(run_dir: Path, out: Path | None = None, final: str = "last") -> dic
         "firing_rate": plot_firing_rates(metrics, history, out / "firing_rate.png", title),
         "tau_hist": plot_tau_hist(run_dir, out / "tau_hist.png", final),
         "surrogates": plot_surrogates(out / "surrogates.png"),
+        "stream": _optional(plot_stream, run_dir, out / "stream.png", sequence, final),
     }
+
+
+def _optional(fn, *args):
+    """A plot that needs the run's data set: a missing data set is reported and skipped, never fatal."""
+    from ..data import DataError
+
+    try:
+        return fn(*args)
+    except (DataError, FileNotFoundError) as e:
+        print(f"{args[0]}: {fn.__name__} skipped: {str(e).splitlines()[0]}")
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="output folder (default RUN_DIR/plots)")
     ap.add_argument("--final", choices=["last", "best"], default="last", help="checkpoint for 'after training'")
     ap.add_argument("--surrogates-only", action="store_true")
+    ap.add_argument("--sequence", type=int, default=0, help="test sequence of the per-step probability plot (stream.png)")
     args = ap.parse_args(argv)
     if args.surrogates_only:
         print(plot_surrogates((args.out or Path(".")) / "surrogates.png"))
@@ -228,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             status = 2
             continue
         out = args.out / run_dir.name if (args.out and len(args.run_dirs) > 1) else args.out
-        for name, path in plot_run(run_dir, out, args.final).items():
+        for name, path in plot_run(run_dir, out, args.final, args.sequence).items():
             print(f"{run_dir}: {name}: {path if path else 'skipped (inputs missing in the run directory)'}")
     return status
 

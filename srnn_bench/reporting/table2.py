@@ -1,6 +1,7 @@
 """Yin et al. 2021 Table 2 / Table S2 beside ours -> ``results/table2.md``.
 
     python -m srnn_bench.reporting.table2 [--runs outputs] [--out results/table2.md]   (= make reproduce-table2)
+    python -m srnn_bench.reporting.table2 --block ECG --runs DIR --out results/table_s2_ecg.md   (one task's S2 block)
 
 Three parts, all recomputed on every call (nothing typed by hand):
 
@@ -61,8 +62,9 @@ def _r(*a, **k) -> Architecture:
 
 # Our reading of each network of the paper (sizes: Table 2 "Network" column, Table S2 caption, Methods).
 ROW_SPECS: dict[str, RowSpec] = {
-    "ecg_alif": RowSpec(_s(4, [36], 6, "alif", readout="alif", input_binary=True),
-                        "4 level-crossing spike inputs (AC), 36 recurrent ALIF, 6 ALIF outputs"),
+    "ecg_alif": RowSpec(_s(4, [36], 6, "lif", readout="alif", input_binary=True),
+                        "the published network (yin2021_checkpoints/ecg_0.8589.json): 4 spike inputs (AC), "
+                        "36 recurrent neurons with beta 0 (LIF, 1 MAC), 6 ALIF outputs (3 MACs)"),
     "ecg_lif": RowSpec(_s(4, [36], 6, "lif", readout="lif", input_binary=True), "as ecg_alif with LIF neurons"),
     "ecg_relu": RowSpec(_s(4, [36], 6, "relu", readout="relu"),
                         "ReLU neurons (5 MACs) in hidden AND output layer; input synapses as MACs"),
@@ -203,6 +205,49 @@ def find_runs(roots: list[Path]) -> tuple[list[dict], list[str]]:
     return sorted(runs, key=lambda m: (str(m.get("experiment")), -m["_mtime"])), skipped
 
 
+MEAN_KEYS = ("test_acc", "test_acc_masked", "test_acc_class0", "firing_rate", "ac_per_step", "mac_per_step",
+             "energy_per_step_pj", "sop_per_step", "wall_time_s")
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if isinstance(v, (int, float))]
+    return sum(values) / len(values) if values else None
+
+
+def _sd(values: list) -> float | None:
+    values = [v for v in values if isinstance(v, (int, float))]
+    if len(values) < 2:
+        return None
+    m = sum(values) / len(values)
+    return math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+
+
+def _pct_sd(values: list) -> str:
+    """Accuracies (fractions) as ``mean`` (one run) or ``mean ± sd`` in %."""
+    m, sd = _mean(values), _sd(values)
+    if m is None:
+        return "–"
+    return f"{100 * m:.2f}" + (f" ± {100 * sd:.2f}" if sd is not None else "")
+
+
+def group_runs(runs: list[dict]) -> dict[str, dict]:
+    """experiment -> the mean of :data:`MEAN_KEYS` over its finished runs, the per-run accuracies
+    (``<key>_all``), the epochs run and where the runs are (one run: its directory; several: their count)."""
+    by_exp: dict[str, list[dict]] = {}
+    for m in runs:
+        by_exp.setdefault(str(m.get("experiment")), []).append(m)
+    out = {}
+    for exp, ms in by_exp.items():
+        g = {k: _mean([m.get(k) for m in ms]) for k in MEAN_KEYS}
+        g.update({f"{k}_all": [m.get(k) for m in ms] for k in ("test_acc", "test_acc_masked", "test_acc_class0")})
+        epochs = sorted({m.get("epochs") for m in ms if m.get("epochs") is not None})
+        g["epochs"] = "/".join(map(str, epochs)) or "–"
+        g["n"] = len(ms)
+        g["where"] = f"`{ms[0]['_dir']}`" if len(ms) == 1 else f"{len(ms)} runs, e.g. `{ms[0]['_dir']}`"
+        out[exp] = g
+    return out
+
+
 def _mark(ok) -> str:
     return "" if ok is None else ("✓" if ok else "✗")
 
@@ -261,28 +306,26 @@ def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | No
         )
     lines += ["", "## Measured rows (run directories)", ""]
     roots_txt = ", ".join(f"`{p}`" for p in roots)
-    seen: dict[str, dict] = {}
-    for m in runs:
-        seen.setdefault(str(m.get("experiment")), m)
+    seen = group_runs(runs)
     refs = {r["task"]: r for r in paper["rows"].values() if r.get("reference")}
     if reference and reference not in seen:
         lines += [f"Reference run `{reference}` not found: ratios against the paper's reference rows instead.", ""]
         reference = None
     if runs:
-        ref_txt = (f"the run `{reference}`" if reference else
+        ref_txt = (f"the run(s) `{reference}`" if reference else
                    "the paper's Adaptive SRNN row (Table S2) of the same task")
         lines += [
-            f"From {roots_txt}: newest run per experiment. Table S2 ratios against {ref_txt} "
-            "(energy ratio E/E_ref, error ratio, efficiency = product).",
+            f"From {roots_txt}: every finished run, grouped by experiment (mean, ± sample std over its runs). "
+            f"Table S2 ratios against {ref_txt} (energy ratio E/E_ref, error ratio, efficiency = product).",
             "",
             "| experiment | epochs | test acc % | firing rate (hidden) | AC/step | MAC/step | E/step pJ | reference | "
             "energy ratio | error ratio | efficiency | run |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-    for exp, m in seen.items():
-        e, acc = m.get("energy_per_step_pj"), m.get("test_acc")
+    for exp, g in seen.items():
+        e, acc = g["energy_per_step_pj"], g["test_acc"]
         if reference:
-            ref_name, ref_e, ref_acc = reference, seen[reference].get("energy_per_step_pj"), seen[reference]["test_acc"]
+            ref_name, ref_e, ref_acc = reference, seen[reference]["energy_per_step_pj"], seen[reference]["test_acc"]
         else:
             prow = paper["rows"].get(exp)
             ref = refs.get(prow["task"]) if prow else None
@@ -290,23 +333,86 @@ def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | No
             ref_e, ref_acc = (ref["s2"]["energy"], ref["s2"]["acc"] / 100) if ref else (None, None)
         ratios = (table_s2_ratios(e, acc, ref_e, ref_acc) if None not in (e, acc, ref_e, ref_acc) else {})
         lines.append(
-            f"| {exp} | {m.get('epochs', '–')} | {100 * acc:.2f} | {fmt(m.get('firing_rate'))} | {fmt(m.get('ac_per_step'), 6)} | "
-            f"{fmt(m.get('mac_per_step'), 7)} | {fmt(e, 7)} | {ref_name} | {fmt(ratios.get('energy_ratio'))} | "
-            f"{fmt(ratios.get('error_ratio'))} | {fmt(ratios.get('efficiency'))} | `{m['_dir']}` |"
+            f"| {exp} | {g['epochs']} | {_pct_sd(g['test_acc_all'])} | {fmt(g['firing_rate'])} | {fmt(g['ac_per_step'], 6)} | "
+            f"{fmt(g['mac_per_step'], 7)} | {fmt(e, 7)} | {ref_name} | {fmt(ratios.get('energy_ratio'))} | "
+            f"{fmt(ratios.get('error_ratio'))} | {fmt(ratios.get('efficiency'))} | {g['where']} |"
         )
     missing = [k for k in paper["rows"] if k not in seen]
     lines += ["", f"No run directory (under {roots_txt}) for: " + (", ".join(missing) if missing else "none") + "."]
     return "\n".join(lines) + "\n"
 
 
+def render_block(paper: dict, runs: list[dict], roots: list[Path], task: str) -> str:
+    """One task's block of Table S2 (e.g. ``ECG``) from run directories beside the paper: accuracy under both
+    per-step counting rules, energy per step from each run's measured firing rates, and the energy ratio,
+    error ratio and efficiency against OUR adaptive SRNN of the same task (the paper's reference row's
+    experiment, e.g. ``ecg_alif``). Error ratios use the authors' counting (``test_acc_class0``) where a run
+    has it, as the paper's accuracies do; else ``test_acc``."""
+    rows = {k: r for k, r in paper["rows"].items() if r["task"] == task}
+    if not rows:
+        raise ValueError(f"no Table 2 / S2 rows for task '{task}'; valid: {', '.join(sorted({r['task'] for r in paper['rows'].values()}))}")
+    ref_key = next(k for k, r in rows.items() if r.get("reference"))
+    seen = group_runs(runs)
+    g = git_info()
+
+    def acc_for_ratio(grp):
+        return grp["test_acc_class0"] if grp.get("test_acc_class0") is not None else grp["test_acc"]
+
+    ref = seen.get(ref_key)
+    lines = [
+        f"# Yin et al. 2021, Table S2, {task} block — the paper beside our trained networks",
+        "",
+        f"Generated by `python -m srnn_bench.reporting.table2 --block {task}` at commit "
+        f"`{(g.get('commit') or 'unknown')[:10]}`{' (dirty tree)' if g.get('dirty') else ''} from the run directories "
+        f"under {', '.join(f'`{p}`' for p in roots)}. Paper values: `{PAPER_VALUES.relative_to(ROOT)}` "
+        f"({paper['source']['tableS2']}).",
+        "",
+        f"Accuracy: mean ± sample std over seeds (final epoch), per step from step `trainer.skip_steps` on; "
+        "*masked* = labelled steps only, *authors' counting* = unlabelled steps count as class 0 (the paper's rule). "
+        f"E/step = {E_MAC_PJ} pJ · MAC + {E_AC_PJ} pJ · AC per step, from each run's measured firing rates "
+        "(srnn_bench/metrics/cost.py), mean over seeds. Ratios against our "
+        f"`{ref_key}` (energy E/E_ref; error (1−acc)/(1−acc_ref) with the authors' counting; efficiency = product).",
+        "",
+        "| method | network | paper acc % | ours acc % masked | ours acc % authors' counting | seeds | epochs | "
+        "paper E/step pJ | ours E/step pJ | energy ratio paper / ours | error ratio paper / ours | "
+        "efficiency paper / ours | training wall time / run (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    missing = []
+    for key, row in rows.items():
+        s2 = row.get("s2") or {}
+        grp = seen.get(key)
+        if grp is None:
+            missing.append(key)
+            lines.append(f"| {row['method']} | {row['network']} | {fmt(s2.get('acc'))} | no run | | 0 | | "
+                         f"{fmt(s2.get('energy'), 8)} | | {fmt(s2.get('energy_ratio'))} / | {fmt(s2.get('error_ratio'))} / | "
+                         f"{fmt(s2.get('efficiency'))} / | |")
+            continue
+        r = {}
+        if ref is not None and None not in (grp["energy_per_step_pj"], ref["energy_per_step_pj"]):
+            r = table_s2_ratios(grp["energy_per_step_pj"], acc_for_ratio(grp), ref["energy_per_step_pj"], acc_for_ratio(ref))
+        lines.append(
+            f"| {row['method']} | {row['network']} | {fmt(s2.get('acc'))} | {_pct_sd(grp['test_acc_masked_all'])} | "
+            f"{_pct_sd(grp['test_acc_class0_all'])} | {grp['n']} | {grp['epochs']} | {fmt(s2.get('energy'), 8)} | "
+            f"{fmt(grp['energy_per_step_pj'], 6)} | {fmt(s2.get('energy_ratio'))} / {fmt(r.get('energy_ratio'), 3)} | "
+            f"{fmt(s2.get('error_ratio'))} / {fmt(r.get('error_ratio'), 3)} | "
+            f"{fmt(s2.get('efficiency'))} / {fmt(r.get('efficiency'), 3)} | {fmt(grp['wall_time_s'], 4)} |"
+        )
+    lines += ["", "Wall time: `wall_time_s` of each run's metrics.json (training and per-epoch evaluation, one thread, "
+              "on whatever machine ran it; see its env.json), mean over seeds.",
+              "", "No run directory for: " + (", ".join(missing) if missing else "none") + "."]
+    return "\n".join(lines) + "\n"
+
+
 def build(
-    runs_roots: list[Path], out: Path = OUT, paper_path: Path = PAPER_VALUES, reference: str | None = None
+    runs_roots: list[Path], out: Path = OUT, paper_path: Path = PAPER_VALUES, reference: str | None = None,
+    block: str | None = None,
 ) -> Path:
     if not paper_path.is_file():
         raise FileNotFoundError(f"paper values file {paper_path} is missing (results/paper_values/)")
     paper = yaml.safe_load(paper_path.read_text())
     runs, skipped = find_runs(runs_roots)
-    text = render(paper, runs, runs_roots, reference)
+    text = render_block(paper, runs, runs_roots, block) if block else render(paper, runs, runs_roots, reference)
     if skipped:
         text += "\nRuns skipped (failed or unfinished):\n" + "".join(f"- {line}\n" for line in skipped)
     return atomic_write_text(out, text)
@@ -318,8 +424,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--reference", help="experiment name of the run the Table S2 ratios are taken against "
                     "(default: the paper's Adaptive SRNN row of each run's task)")
+    ap.add_argument("--block", help="only this task's Table S2 block (e.g. ECG), ratios against our own adaptive SRNN run")
     args = ap.parse_args(argv)
-    path = build(args.runs, args.out, reference=args.reference)
+    path = build(args.runs, args.out, reference=args.reference, block=args.block)
     print(f"wrote {path}")
 
 

@@ -52,7 +52,7 @@ def loss_and_correct(mode: str, output, y: torch.Tensor, skip_steps: int = 0) ->
         nll = F.nll_loss(logp.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX, reduction="none").view(y.shape)
         valid = y != IGNORE_INDEX
         per_t = nll.sum(1) / valid.sum(1).clamp(min=1)
-        correct = ((logp.argmax(-1) == y) & valid).sum().item()
+        correct = ((u.argmax(-1) == y) & valid).sum().item()  # argmax of u, not of log_softmax(u): rounding ties
         return per_t.sum(), correct, int(valid.sum().item())
     if y.ndim != 1:
         raise ValueError(f"trainer.loss={mode} needs one label per sequence; this dataset has per-step labels (use per_step)")

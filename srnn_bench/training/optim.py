@@ -1,7 +1,8 @@
 """Optimisers and learning-rate schedules from config.
 
 Time constants (parameters named ``tau_*``) get their own learning rate,
-``optimizer.lr * optimizer.tau_lr_mult`` (the authors' code uses x2-x5).
+``trainer.lr * optimizer.tau_lr_mult`` (the authors' code uses x2-x5); those of the readout layer
+``trainer.lr * optimizer.tau_lr_mult_readout`` when that is set (Yin's ECG script: x3 hidden, x2 output).
 """
 
 from __future__ import annotations
@@ -91,14 +92,23 @@ def build_optimizer(model: torch.nn.Module, cfg, lr: float) -> torch.optim.Optim
         raise ValueError(f"unknown optimizer '{name}'; valid choices: {', '.join(sorted(OPTIMIZERS))}")
     if not lr > 0:
         raise ValueError(f"trainer.lr must be > 0, got {lr}")
-    tau, other = [], []
+    mult = float(cfg.get("tau_lr_mult", 1.0))
+    mult_out = cfg.get("tau_lr_mult_readout")
+    mult_out = mult if mult_out is None else float(mult_out)
+    tau, tau_out, other = [], [], []
     for pname, p in model.named_parameters():
-        if p.requires_grad:
-            (tau if pname.split(".")[-1].startswith("tau") else other).append(p)
+        if not p.requires_grad:
+            continue
+        if not pname.split(".")[-1].startswith("tau"):
+            other.append(p)
+        else:
+            (tau_out if pname.startswith("readout.") and mult_out != mult else tau).append(p)
     groups = [{"params": other, "lr": lr, "name": "weights"}]
     if tau:
-        groups.append({"params": tau, "lr": lr * float(cfg.get("tau_lr_mult", 1.0)), "name": "time_constants"})
-    kwargs = {k: v for k, v in dict(cfg).items() if k not in ("name", "tau_lr_mult")}
+        groups.append({"params": tau, "lr": lr * mult, "name": "time_constants"})
+    if tau_out:
+        groups.append({"params": tau_out, "lr": lr * mult_out, "name": "readout_time_constants"})
+    kwargs = {k: v for k, v in dict(cfg).items() if k not in ("name", "tau_lr_mult", "tau_lr_mult_readout")}
     return OPTIMIZERS[name](groups, lr=lr, **kwargs)
 
 

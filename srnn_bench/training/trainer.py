@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 
 from ..data import IGNORE_INDEX, DataSplits, collate_time_first
-from ..metrics import ActivityMeter, ConfusionMatrix
+from ..metrics import ActivityMeter, ConfusionMatrix, per_step_counts
 from ..state import detach_state
 from ..utils import layout
 from ..utils.io import atomic_torch_save, write_jsonl
@@ -242,7 +242,7 @@ class Trainer:
         t0 = time.perf_counter() - p.train_time_s
         for x, y in bar:
             where = f"epoch {epoch + 1}, step {p.step + 1}"
-            x, y = self.encoder(x.to(self.device)), y.to(self.device)  # encoders that change T: before chunking
+            x, y = self.encoder(x.to(self.device)), self._targets(y.to(self.device))  # encoders that change T: before chunking
             ok, loss, c, n = self.train_batch(x, y, where)
             if ok:
                 p.total_loss += loss
@@ -270,6 +270,12 @@ class Trainer:
             "skipped_batches": p.skipped,
             "train_time_s": p.train_time_s,
         }
+
+    def _targets(self, y: torch.Tensor) -> torch.Tensor:
+        """The labels the loss sees: unlabelled steps become ``data.unlabelled_class`` when it is set
+        (``dataset.unlabelled=class0``, the authors' ECG rule), else they stay IGNORE_INDEX (masked)."""
+        cls = getattr(self.data, "unlabelled_class", None)
+        return y if cls is None or y.ndim == 1 else y.masked_fill(y == IGNORE_INDEX, int(cls))
 
     def train_batch(self, x: torch.Tensor, y: torch.Tensor, where: str = "") -> tuple[bool, float, int, int]:
         """Forward, backward and optimiser step(s) on one encoded batch: ``(ok, loss, n_correct, n_counted)``;
@@ -382,6 +388,7 @@ class Trainer:
         confusion = ConfusionMatrix(self.data.n_classes)
         total_loss, correct, counted, n_batches = 0.0, 0, 0, 0
         anytime, n_seq = torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
+        step_counts = [0, 0, 0, 0]  # per-step labels: per_step_counts from step skip_steps on, summed
 
         def _add_padded(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # per-step sums over batches of any T
             n = max(a.numel(), b.numel())
@@ -394,9 +401,14 @@ class Trainer:
             seeds = [sample_seed(self.cfg.seed, prefix, first + i) for i in range(x.shape[1])]
             first += x.shape[1]
             with per_sample_generators(seeds):
-                x, y = self.encoder(x.to(self.device)), y.to(self.device)
+                x, y_raw = self.encoder(x.to(self.device)), y.to(self.device)
                 out = self.model(x)
+            y = self._targets(y_raw)
             loss, c, n = loss_and_correct(self.cfg.loss, out, y, self.cfg.skip_steps)
+            if y.ndim == 2:
+                k = self.cfg.skip_steps
+                counts = per_step_counts(out.output[k:].argmax(-1), y_raw[k:])
+                step_counts = [a + b for a, b in zip(step_counts, counts)]
             # the loss weighted by what it averages (sequences or labelled frames): independent of the batching
             total_loss, correct = total_loss + loss.item() * n, correct + c
             counted, n_batches = counted + n, n_batches + 1
@@ -413,6 +425,9 @@ class Trainer:
         metrics = {f"{prefix}_loss": total_loss / max(counted, 1), f"{prefix}_acc": correct / max(counted, 1)}
         curve = anytime / n_seq.clamp(min=1)
         if self.data.per_step_labels:
+            # both counting rules (srnn_bench.metrics.accuracy): labelled steps only / unlabelled = class 0
+            metrics[f"{prefix}_acc_masked"] = step_counts[0] / max(step_counts[1], 1)
+            metrics[f"{prefix}_acc_class0"] = step_counts[2] / max(step_counts[3], 1)
             metrics[f"{prefix}_anytime_acc"] = None  # per-frame accuracy is {prefix}_acc itself
             metrics[f"{prefix}_frame_acc"] = metrics[f"{prefix}_acc"]
             # accuracy over the frames labelled at step t (None: no labelled frame at t)
