@@ -240,6 +240,34 @@ def test_recurrence_fixed_by_definition():
     assert make("src", "model.recurrent=false").layers[0].w_rec is None
 
 
+READOUT_KEYS = {  # what the zoo converters and saved checkpoints name (ALIF hidden type)
+    "integrator": ["readout.cell.tau_m", "readout.w_in.weight", "readout.w_in.bias"],
+    "spiking": ["readout.cell.tau_m", "readout.cell.tau_adp", "readout.w_in.weight", "readout.w_in.bias"],
+    "linear": ["readout.w_in.weight", "readout.w_in.bias"],
+    "population": ["final.cell.tau_m", "final.cell.tau_adp", "final.w_in.weight", "final.w_in.bias",
+                   "readout.w_in.weight"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(READOUT_KEYS))
+def test_one_readout_class_per_kind_keeps_the_state_dict_keys(kind):
+    from srnn_bench.models.readouts import READOUT_CLASSES, READOUTS
+
+    assert sorted(READOUTS) == sorted(READOUT_KEYS)
+    model = make("alif", f"model.readout.kind={kind}")
+    assert type(model.readout) is READOUT_CLASSES[kind] and model.readout_kind == kind
+    assert [k for k in model.state_dict() if not k.startswith("layers.")] == READOUT_KEYS[kind]
+    assert (model.final is not None) == (kind == "population")
+    x = torch.rand(6, 2, 3)
+    out = model(x)
+    assert out.output.shape == (6, 2, 4)
+    assert ("readout" in out.activity) == (kind == "spiking")  # the spike-count loss reads the readout spikes
+    if kind == "population":  # the frozen +w_pos / w_neg weights of De Geeter Sec. 4.2, group 10 per class
+        w = model.readout.w_in.weight
+        assert not w.requires_grad and w[1, 10:20].eq(1.0).all() and w[1, :10].eq(-0.1).all()
+        assert out.activity["layer2"].shape == (6, 2, 40)
+
+
 def test_unknown_readout_fails_with_choices():
     with pytest.raises(ValueError, match="valid choices: integrator, spiking, linear, population"):
         make("alif", "model.readout.kind=nope")

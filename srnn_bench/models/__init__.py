@@ -7,7 +7,8 @@ multiplicity, recurrent input form, BatchNorm), so no neuron-specific model clas
 
 from __future__ import annotations
 
-from .srnn import READOUTS, SRNN, ModelOutput, Synapses
+from .readouts import READOUTS
+from .srnn import SRNN, ModelOutput, Synapses
 
 MODELS = ("srnn",)
 

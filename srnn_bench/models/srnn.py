@@ -3,15 +3,8 @@ recurrent -> readout. One class serves every ``neuron=`` choice: the cell declar
 (``gates``, ``recurrent_input``, ``recurrent_synapses``, ``ff_norm``; see ``srnn_bench.neurons``), so
 ``neuron=lstm`` with the default ``model=srnn`` is a stacked LSTM with the same readout and trainer.
 
-Readouts (``model.readout.kind``):
-
-- ``integrator`` — non-spiking leaky integrator, ``u_o = alpha_o u_o + (1 - alpha_o) W_o y_t`` (Yin Methods);
-- ``spiking``    — a population of the hidden neuron type (ALIF outputs: ECG; with
-  ``trainer.loss=spike_count`` the spike-count readout of (P)S-MNIST); ``output`` is its membrane;
-- ``linear``     — ``W_o y_t + b`` per step (Ponghiran & Roy's fully connected output, RNN baselines);
-- ``population`` — De Geeter et al. Sec. 4.2: a final layer of ``group * C`` neurons of the hidden type
-  (activity ``layer{L}``), connected by FROZEN weights (+``w_pos`` from its own group of ``group``
-  neurons, ``w_neg`` from all others; +1 / -0.1) to C leaky integrators ``u = alpha u + I`` (alpha 0.99).
+Readouts (``model.readout.kind``: integrator, spiking, linear, population; ``model.readout.block_steps``):
+one class per kind in :mod:`srnn_bench.models.readouts`.
 
 ``model.bidirectional=true`` (Yin Figure S2a, TIMIT): a forward and a backward stack of the hidden
 layers read the sequence in both directions, merged by ``model.bidirectional_merge``:
@@ -32,16 +25,12 @@ then frame 0 again for the last 4 steps; golden README, quirk 4). On the frame-h
 Either way the backward outputs are flipped back (the authors' ``bw_spikes.insert(0, s)``): output ``k``
 of a backward layer is the one of its processing step ``T - 1 - k``.
 
-``model.readout.block_steps = k`` (default 1; the authors' TIMIT code: 5, each frame held 5 steps): the
-readout is updated once per block of ``k`` steps with the mean of the block's ``k`` input vectors
-(``sum(merge_k) / 5`` in bi_srnn-Dense-v3), so the output has ``T / k`` steps (one per frame).
-
 ``model.head=[n1, n2, ...]``: dense layers ``y = f(W h + b)`` (``model.head_activation``: relu | tanh |
 identity; activity ``head{j}``) between the hidden stack and the readout: the "three dense layers with
 100, 20 and 6 neurons" of Yin's ECG Bi-LSTM 290 (Table S2 caption) are ``head=[100, 20]`` + a linear readout.
 
 A bidirectional network cannot stream (its backward half needs the future), so its ``step`` raises; so
-does a block readout (``block_steps > 1``), whose output step needs a whole block.
+does a block readout (``model.readout.block_steps > 1``), whose output step needs a whole block.
 """
 
 from __future__ import annotations
@@ -51,17 +40,16 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import torch
-from omegaconf import OmegaConf
 from torch import nn
 
-from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
+from ..neurons import IdentityCell, build_cell
 from ..neurons.conventional import ACTIVATIONS
 from ..surrogates import Surrogate
 from .layers import LayerState, SpikingLayer
+from .readouts import Readout, build_readout, merge_neuron
 
 log = logging.getLogger(__name__)
 
-READOUTS = ("integrator", "spiking", "linear", "population")
 BIDIRECTIONAL_MERGES = ("mean", "concat")
 BACKWARD_INPUTS = ("reversed", "authors")
 
@@ -84,11 +72,6 @@ class Synapses(NamedTuple):
 
     source: str  # "input" or a population name of ModelOutput.activity
     fan_out: int
-
-
-def _merge(base: Mapping, override: Mapping | None) -> dict:
-    merged = OmegaConf.merge(OmegaConf.create(dict(base)), OmegaConf.create(dict(override or {})))
-    return OmegaConf.to_container(merged, resolve=True)
 
 
 def _layer(n_in: int, cell: nn.Module, requested: bool, bias: bool, name: str) -> SpikingLayer:
@@ -139,10 +122,6 @@ class SRNN(nn.Module):
         if backward_input not in BACKWARD_INPUTS:
             raise ValueError(f"unknown model.backward_input '{backward_input}'; valid choices: "
                              f"{', '.join(BACKWARD_INPUTS)}")
-        block = readout.get("block_steps", 1)
-        if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-            raise ValueError(f"model.readout.block_steps must be an integer >= 1, got {block!r}")
-        self.block_steps = int(block)
         self.bidirectional_merge, self.backward_input = bidirectional_merge, backward_input
         hidden = list(hidden)
         if any(int(h) <= 0 for h in hidden):
@@ -163,7 +142,7 @@ class SRNN(nn.Module):
         def stack() -> nn.ModuleList:
             layers, n_prev = nn.ModuleList(), n_in
             for i, (size, is_rec, over) in enumerate(zip(hidden, rec, overrides)):
-                cell = build_cell(_merge(neuron, over), int(size), surrogate)
+                cell = build_cell(merge_neuron(neuron, over), int(size), surrogate)
                 layers.append(_layer(n_prev, cell, is_rec, bias, f"layer{i}"))
                 n_prev = width * int(size)
             return layers
@@ -180,33 +159,20 @@ class SRNN(nn.Module):
             self.head.append(SpikingLayer(n_prev, IdentityCell(int(size), head_activation), recurrent=False, bias=bias))
             n_prev = int(size)
 
-        self.readout_kind = readout["kind"]
-        self.final = None  # the population readout's final layer of group * C neurons
-        if self.readout_kind == "integrator":
-            cell = IntegratorCell(n_classes, dict(readout["tau_m"]), train_tau_m=readout.get("train_tau_m", True),
-                                  u0=readout.get("u0", "zero"))
-            cell.backend = neuron.get("backend", "reference")  # the readout follows neuron.backend
-        elif self.readout_kind == "spiking":
-            cell = build_cell(_merge(neuron, readout.get("neuron")), n_classes, surrogate)
-        elif self.readout_kind == "linear":
-            cell = IdentityCell(n_classes)
-        elif self.readout_kind == "population":
-            group = int(readout.get("group", 10))
-            if group < 1:
-                raise ValueError(f"model.readout.group must be >= 1, got {group}")
-            final_cell = build_cell(_merge(neuron, readout.get("neuron")), group * n_classes, surrogate)
-            self.final = SpikingLayer(n_prev, final_cell, recurrent=False, bias=bias)
-            n_prev = group * n_classes
-            cell = LeakySumCell(n_classes, float(readout.get("alpha", 0.99)))
-        else:
-            raise ValueError(f"unknown model.readout.kind '{self.readout_kind}'; valid choices: {', '.join(READOUTS)}")
-        self.readout = SpikingLayer(n_prev, cell, recurrent=False, bias=bias and self.readout_kind != "population")
-        if self.readout_kind == "population":
-            w = torch.full((n_classes, n_prev), float(readout.get("w_neg", -0.1)))
-            for c in range(n_classes):
-                w[c, c * group : (c + 1) * group] = float(readout.get("w_pos", 1.0))
-            self.readout.w_in.weight.data.copy_(w)
-            self.readout.w_in.weight.requires_grad_(False)  # frozen (Sec. 4.2)
+        # the readout (``readout.*``) and, for the population readout, its final layer (``final.*``)
+        self.final: SpikingLayer | None
+        self.readout: Readout
+        self.final, self.readout = build_readout(readout, n_prev, n_classes, neuron, surrogate, bias)
+
+    @property
+    def readout_kind(self) -> str:
+        """``model.readout.kind``."""
+        return self.readout.kind
+
+    @property
+    def block_steps(self) -> int:
+        """``model.readout.block_steps``."""
+        return self.readout.block_steps
 
     @property
     def _stages(self) -> list[SpikingLayer]:
@@ -261,14 +227,9 @@ class SRNN(nn.Module):
             h, _, s = self.final(h, state[n + len(self.head)])
             activity[f"layer{n}"] = h
             final_state.append(s)
-        h = self._block_mean(h)
-        if self.readout_kind == "spiking":
-            spikes, mem, s = self.readout(h, state[len(self._stages) - 1], record_membrane=True)
-            activity["readout"] = spikes
-            out = ModelOutput(mem, activity)
-        else:
-            readout, _, s = self.readout(h, state[len(self._stages) - 1])
-            out = ModelOutput(readout, activity)
+        output, readout_activity, s = self.readout.read(h, state[len(self._stages) - 1])
+        activity.update(readout_activity)
+        out = ModelOutput(output, activity)
         final_state.append(s)
         return (out, final_state) if return_state else out
 
@@ -277,17 +238,6 @@ class SRNN(nn.Module):
         ``authors`` ``x[(-l) mod T]`` = ``roll(flip(x), 1)`` (their TIMIT code's ``input[:, -l // 5]``)."""
         hb = x.flip(0)
         return hb.roll(1, 0) if self.backward_input == "authors" else hb
-
-    def _block_mean(self, h: torch.Tensor) -> torch.Tensor:
-        """``model.readout.block_steps = k``: [T, B, F] -> [T / k, B, F], the mean of each block of k steps
-        (the authors' TIMIT code: ``sum(merged spikes of the frame's 5 steps) / 5`` feeds the readout)."""
-        k = self.block_steps
-        if k == 1:
-            return h
-        if h.shape[0] % k:
-            raise ValueError(f"model.readout.block_steps={k} needs a sequence length divisible by {k}, got "
-                             f"{h.shape[0]} steps (hold each frame k steps: encoder.hold_steps={k})")
-        return h.reshape(h.shape[0] // k, k, *h.shape[1:]).sum(1) / k
 
     # -- streaming: one step at a time -----------------------------------------------------------
     def init_state(self, batch: int, device=None, dtype=None) -> list[LayerState]:
@@ -310,9 +260,7 @@ class SRNN(nn.Module):
         for layer, s in zip(self._stages, state):
             h, s = layer.step(h, s)
             new_state.append(s)
-        if self.readout_kind == "spiking":
-            h = new_state[-1].cell[0]  # membrane of the spiking readout
-        return h, new_state
+        return self.readout.read_step(h, new_state[-1]), new_state
 
     # -- structure, for metrics ------------------------------------------------------------------
     def synapses(self) -> list[Synapses]:
