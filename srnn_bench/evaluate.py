@@ -105,9 +105,8 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None, checkp
     from .data import build_data
     from .encoders import build_encoder
     from .models import build_model
-    from .run import trainer_config
     from .surrogates import build_surrogate
-    from .training import Trainer
+    from .training import Trainer, TrainerConfig
     from .training.trainer import resolve_device, resolve_dtype, seed_everything
     from .utils.io import atomic_write_text, environment, git_info, write_json
 
@@ -123,11 +122,11 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None, checkp
         raise ValueError(f"{run_dir}: no checkpoints/{checkpoint}.pt; nothing to evaluate")
     cfg = apply_overrides(OmegaConf.load(saved), list(overrides or []))
     validate_config(cfg)
-    tr = cfg.trainer
-    dtype = resolve_dtype(tr.get("dtype", "float32"))
-    if tr.get("num_threads"):
-        torch.set_num_threads(int(tr.num_threads))
-    device = resolve_device(str(tr.get("device", "auto")))
+    tr = TrainerConfig.from_node(cfg.trainer)  # a key the saved config lacks: configs/trainer/default.yaml
+    dtype = resolve_dtype(tr.dtype)
+    if tr.num_threads:
+        torch.set_num_threads(tr.num_threads)
+    device = resolve_device(tr.device)
     state, info = read_model_state(ckpt_path)
 
     data = build_data(cfg.dataset, str(cfg.paths.data_dir), test_only=True)
@@ -140,8 +139,8 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None, checkp
         raise ValueError(f"{ckpt_path} does not fit the model of {saved} ({' '.join(str(e).split())[:400]})") from None
     model.to(dtype)
     out_dir = Path(out).expanduser() if out is not None else run_dir / EVAL_DIR
-    trainer = Trainer(model, encoder, data, None, None, trainer_config(tr), out_dir, device, None)
-    seed_everything(int(tr.seed))  # random initial states (u0 options) as in training's evaluations
+    trainer = Trainer(model, encoder, data, None, None, tr, out_dir, device, None)
+    seed_everything(tr.seed)  # random initial states (u0 options) as in training's evaluations
     metrics = trainer.evaluate(data.test, "test")
     summary = {
         **metrics,
@@ -151,7 +150,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None, checkp
         "experiment": cfg.get("experiment_name"),
         "dataset": cfg.dataset.name,
         "n_test": len(data.test),
-        "dtype": str(tr.get("dtype", "float32")),
+        "dtype": tr.dtype,
         "device": str(device),
         "backend": cfg.neuron.get("backend"),
         "overrides": list(overrides or []),

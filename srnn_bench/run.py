@@ -57,27 +57,6 @@ def run_dir_of(cfg: DictConfig) -> Path:
         return Path(cfg.paths.run_dir)
 
 
-def trainer_config(tr) -> TrainerConfig:
-    """The :class:`TrainerConfig` of the ``trainer`` config node (training and ``srnn_bench.evaluate``)."""
-    return TrainerConfig(
-        epochs=int(tr.epochs),
-        batch_size=int(tr.batch_size),
-        eval_batch_size=int(tr.get("eval_batch_size", 256)),
-        loss=str(tr.loss),
-        skip_steps=int(tr.get("skip_steps", 0)),
-        grad_clip=tr.get("grad_clip"),
-        seed=int(tr.seed),
-        progress=bool(tr.get("progress", True)),
-        num_workers=int(tr.get("num_workers", 0)),
-        checkpoint_every_steps=tr.get("checkpoint_every_steps"),
-        checkpoint_every_min=tr.get("checkpoint_every_min"),
-        on_nonfinite=str(tr.get("on_nonfinite", "stop")),
-        tbptt_steps=int(tr.get("tbptt_steps") or 0),
-        tbptt_update=str(tr.get("tbptt_update") or "sequence"),
-        dtype=str(tr.get("dtype", "float32")),
-    )
-
-
 def run(cfg: DictConfig) -> dict:
     """Train and evaluate one configuration; returns the final metrics (also in ``metrics.json``)."""
     t0 = time.perf_counter()
@@ -86,10 +65,10 @@ def run(cfg: DictConfig) -> dict:
     else:
         apply_schema(cfg)  # typed schema (srnn_bench/config_schema.py): convert or refuse every key
     validate_config(cfg)
-    tr = cfg.trainer
-    dtype = resolve_dtype(tr.get("dtype", "float32"))  # before any work: one line for a bad value
-    if tr.get("num_threads"):
-        torch.set_num_threads(int(tr.num_threads))
+    tr = TrainerConfig.from_node(cfg.trainer)  # every trainer default: configs/trainer/default.yaml
+    dtype = resolve_dtype(tr.dtype)  # before any work: one line for a bad value
+    if tr.num_threads:
+        torch.set_num_threads(tr.num_threads)
     run_dir = run_dir_of(cfg)
     check_same_run(cfg, run_dir)
     dirs = (("run directory", run_dir, True), ("paths.data_dir", Path(str(cfg.paths.data_dir)), False))
@@ -105,17 +84,17 @@ def run(cfg: DictConfig) -> dict:
     atomic_write_text(run_dir / layout.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
     write_json(run_dir / layout.ENV, {"git": git_info(), **environment()})
 
-    seed_everything(int(tr.seed))
+    seed_everything(tr.seed)
     data = build_data(cfg.dataset, cfg.paths.data_dir)
     encoder = build_encoder(cfg.encoder, binary_input=data.binary_input)
     validate_against_data(cfg, data, encoder)
     surrogate = build_surrogate(cfg.surrogate)
-    seed_everything(int(tr.seed))  # model init independent of how much randomness the data used
+    seed_everything(tr.seed)  # model init independent of how much randomness the data used
     model = build_model(cfg.model, encoder.out_features(data.n_inputs), data.n_classes, cfg.neuron, surrogate)
     model.to(dtype)  # trainer.dtype, before the optimiser sees the parameters
-    device = resolve_device(str(tr.device))
-    optimizer = build_optimizer(model, cfg.optimizer, float(tr.lr))
-    scheduler = build_scheduler(optimizer, cfg.scheduler, int(tr.epochs))
+    device = resolve_device(tr.device)
+    optimizer = build_optimizer(model, cfg.optimizer, tr.lr)
+    scheduler = build_scheduler(optimizer, cfg.scheduler, tr.epochs)
     logger = build_logger(cfg.logger, run_dir, container)
     trainer = Trainer(
         model,
@@ -123,7 +102,7 @@ def run(cfg: DictConfig) -> dict:
         data,
         optimizer,
         scheduler,
-        trainer_config(tr),
+        tr,
         run_dir,
         device,
         logger,
@@ -158,7 +137,7 @@ def run(cfg: DictConfig) -> dict:
         "neuron": cfg.neuron.name,
         "surrogate": cfg.surrogate.name,
         "encoder": cfg.encoder.name,
-        "seed": int(tr.seed),
+        "seed": tr.seed,
         "epochs": len(trainer.history),
         "skipped_batches_total": sum(int(m.get("skipped_batches", 0)) for m in trainer.history),
         "n_params": n_params,

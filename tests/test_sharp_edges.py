@@ -311,7 +311,7 @@ def test_evaluation_does_not_depend_on_eval_batch_size_or_repetition(run_cfg, tm
     model = build_model(cfg.model, enc.out_features(data.n_inputs), data.n_classes, cfg.neuron, surrogate)
 
     def evaluate(ebs: int) -> dict:
-        tc = TrainerConfig(epochs=1, batch_size=16, eval_batch_size=ebs, progress=False, seed=0)
+        tc = TrainerConfig(epochs=1, batch_size=16, eval_batch_size=ebs, progress=False, seed=0, loss="last")
         tr = Trainer(model, enc, data, build_optimizer(model, cfg.optimizer, 0.01), None, tc, tmp_path / "e",
                      torch.device("cpu"), build_logger(cfg.logger, tmp_path / "e", {}))
         return tr.evaluate(data.test, "test")

@@ -70,7 +70,7 @@ def batch(per_step=False, seed=3):
 
 def trainer(model, tmp_path, lr=0.0, **cfg):
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    cfg = TrainerConfig(progress=False, **{"dtype": "float64", **cfg})  # the float64 model and batches above
+    cfg = TrainerConfig(progress=False, **{"dtype": "float64", "loss": "last", **cfg})  # float64 model and batches
     return Trainer(model, torch.nn.Identity(), None, opt, None, cfg, tmp_path, torch.device("cpu"), None)
 
 

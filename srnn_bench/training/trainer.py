@@ -45,6 +45,8 @@ from .losses import anytime_correct, loss_and_correct, sequence_logits
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 2
+TRAINER_YAML = "trainer/default.yaml"
+"""The one definition of every ``trainer`` default (:class:`TrainerConfig`), relative to the config tree."""
 ON_NONFINITE = ("stop", "skip")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 """``trainer.dtype``: the precision of the model's parameters, its inputs and its state."""
@@ -117,33 +119,89 @@ class _Batches(Sampler):
             yield self.order[b * self.batch_size : (b + 1) * self.batch_size]
 
 
+def _defaults_from_yaml(cls):
+    """Give every field of ``cls`` the default of its key in ``configs/trainer/default.yaml`` (the one
+    definition of each trainer default); a field the YAML lacks, or a YAML key no field has, is a bug here."""
+    yaml_defaults = trainer_defaults()
+    fields_ = list(cls.__annotations__)
+    missing, extra = set(fields_) - set(yaml_defaults), set(yaml_defaults) - set(fields_)
+    if missing or extra:
+        raise RuntimeError(f"TrainerConfig and {TRAINER_YAML} disagree: fields without a key {sorted(missing)}, "
+                           f"keys without a field {sorted(extra)}")
+    for name in fields_:
+        setattr(cls, name, yaml_defaults[name])
+    return cls
+
+
+def trainer_defaults() -> dict:
+    """The ``trainer`` defaults: ``configs/trainer/default.yaml`` as a dict."""
+    from omegaconf import OmegaConf
+
+    from ..resources import CONFIG_DIR
+
+    data = OmegaConf.to_container(OmegaConf.load(Path(CONFIG_DIR, TRAINER_YAML)), resolve=True)
+    data.pop("defaults", None)
+    return data
+
+
 @dataclass
+@_defaults_from_yaml
 class TrainerConfig:
-    epochs: int = 10
-    batch_size: int = 64
-    eval_batch_size: int = 256
-    loss: str = "last"
-    skip_steps: int = 0
-    grad_clip: float | None = None
-    seed: int = 0
-    progress: bool = True
-    num_workers: int = 0
-    """DataLoader worker processes (items are deterministic functions of their index, so the order and the
-    numbers do not depend on it; worth it where items are built on the fly, e.g. N-MNIST frames)."""
-    checkpoint_every_steps: int | None = None
-    """Also checkpoint mid-epoch every this many optimiser steps (``None``/0: only at epoch ends)."""
-    checkpoint_every_min: float | None = None
-    """Also checkpoint mid-epoch once this many minutes have passed since the last checkpoint."""
-    on_nonfinite: str = "stop"
-    """``stop``: raise :class:`NonFiniteLossError` (the last good checkpoint stays); ``skip``: drop the
-    batch (no optimiser step) and count it in ``skipped_batches``."""
-    tbptt_steps: int = 0
+    """The ``trainer`` config node, every key of ``configs/trainer/default.yaml`` with its default from
+    there (``TrainerConfig()`` is that file; :meth:`from_node` reads a composed or saved config). ``lr``,
+    ``device`` and ``num_threads`` are read by :func:`srnn_bench.run.run` / ``srnn_bench.evaluate`` (the
+    optimiser, the device and the thread count are built there), the others by :class:`Trainer`."""
+
+    epochs: int
+    batch_size: int
+    eval_batch_size: int
+    lr: float
+    seed: int
+    device: str
+    """``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` (:func:`resolve_device`)."""
+    dtype: str
+    """``float32`` | ``float64``: parameters, inputs (cast when batched) and state (which follows the input)."""
+    loss: str
+    skip_steps: int
+    grad_clip: float | None
+    tbptt_steps: int
     """Truncated BPTT: chunks of this many (encoded) steps, state detached between them; 0 = full BPTT."""
-    tbptt_update: str = "sequence"
+    tbptt_update: str
     """``sequence``: accumulate the chunk gradients, one optimiser step per batch; ``chunk``: one step
     per chunk (TBPTT(k, k); needs ``loss=per_step``). See :mod:`srnn_bench.training.tbptt`."""
-    dtype: str = "float32"
-    """``float32`` | ``float64``: parameters, inputs (cast when batched) and state (which follows the input)."""
+    num_threads: int | None
+    num_workers: int
+    """DataLoader worker processes (items are deterministic functions of their index, so the order and the
+    numbers do not depend on it; worth it where items are built on the fly, e.g. N-MNIST frames)."""
+    progress: bool
+    checkpoint_every_steps: int | None
+    """Also checkpoint mid-epoch every this many optimiser steps (``None``/0: only at epoch ends)."""
+    checkpoint_every_min: float | None
+    """Also checkpoint mid-epoch once this many minutes have passed since the last checkpoint."""
+    on_nonfinite: str
+    """``stop``: raise :class:`NonFiniteLossError` (the last good checkpoint stays); ``skip``: drop the
+    batch (no optimiser step) and count it in ``skipped_batches``."""
+
+    @classmethod
+    def from_node(cls, node) -> TrainerConfig:
+        """The ``trainer`` node of a composed config, or of a run's saved ``config.yaml`` (which may predate
+        a key: it gets the YAML default). ``null`` for a key that is not optional (``tbptt_steps``,
+        ``tbptt_update``) means its default. A key no field has: one line naming it and the valid keys."""
+        values = dict(node)
+        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown key 'trainer.{unknown[0]}'; valid keys of trainer: "
+                             f"{', '.join(sorted(cls.__dataclass_fields__))}")
+        kwargs = {}
+        for name, f in cls.__dataclass_fields__.items():
+            value = values.get(name, f.default)
+            optional = "None" in str(f.type)
+            if value is None:
+                kwargs[name] = None if optional else f.default
+                continue
+            convert = {"int": int, "float": float, "str": str, "bool": bool}[str(f.type).split(" |")[0]]
+            kwargs[name] = convert(value)
+        return cls(**kwargs)
 
 
 @dataclass

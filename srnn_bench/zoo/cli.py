@@ -123,7 +123,7 @@ def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str 
     from ..models import build_model
     from ..surrogates import build_surrogate
     from ..training.optim import build_optimizer, build_scheduler
-    from ..training.trainer import checkpoint_state, resolve_dtype, seed_everything
+    from ..training.trainer import TrainerConfig, checkpoint_state, resolve_dtype, seed_everything
     from ..utils.io import atomic_torch_save, atomic_write_text, environment, git_info, write_json
 
     data_dir = str(data_dir or registry.default_data_dir())
@@ -131,19 +131,19 @@ def import_checkpoint(source: str, out: str | Path | None = None, data_dir: str 
     overrides = [f"experiment={conv.experiment}", f"paths.data_dir='{data_dir}'"]
     cfg = compose_checked(overrides)
     validate_config(cfg)
-    tr = cfg.trainer
-    dtype = resolve_dtype(tr.get("dtype", "float32"))
+    tr = TrainerConfig.from_node(cfg.trainer)
+    dtype = resolve_dtype(tr.dtype)
     out = Path(out).expanduser() if out is not None else Path(str(cfg.paths.output_dir)) / "zoo" / name
     _check_out(out)
 
-    seed_everything(int(tr.seed))
+    seed_everything(tr.seed)
     model = build_model(cfg.model, conv.n_in, conv.n_classes, cfg.neuron, build_surrogate(cfg.surrogate)).to(dtype)
     try:
         model.load_state_dict(conv.state_dict(ckpt, model), strict=True)
     except (RuntimeError, KeyError, ValueError) as e:
         raise ZooError(f"{path}: the converter of '{name}' does not fit {conv.experiment} ({str(e).splitlines()[0]})") from None
-    optimizer = build_optimizer(model, cfg.optimizer, float(tr.lr))
-    scheduler = build_scheduler(optimizer, cfg.scheduler, int(tr.epochs))
+    optimizer = build_optimizer(model, cfg.optimizer, tr.lr)
+    scheduler = build_scheduler(optimizer, cfg.scheduler, tr.epochs)
     digest = registry.sha256_of(path)
     previous = out / layout.PROVENANCE
     if previous.is_file() and json.loads(previous.read_text()).get("sha256") != digest:
@@ -280,8 +280,9 @@ def eval_dir_name(run_dir: Path, overrides: list[str] | None) -> str:
     from omegaconf import OmegaConf
 
     from ..evaluate import EVAL_DIR
+    from ..training.trainer import TrainerConfig
 
-    own = OmegaConf.load(run_dir / layout.CONFIG).trainer.get("dtype", "float32")
+    own = TrainerConfig.from_node(OmegaConf.load(run_dir / layout.CONFIG).trainer).dtype
     asked = [o.split("=", 1)[1] for o in (overrides or []) if o.startswith("trainer.dtype=")]
     return EVAL_DIR if not asked or asked[-1] == own else f"{EVAL_DIR}_{asked[-1]}"
 
