@@ -153,11 +153,15 @@ def test_parse_printed_precision():
 
 def test_table_s2_block_against_our_own_reference(tmp_path):
     """--block ECG: mean ± sd over seeds, both counting rules, ratios against OUR ecg_alif runs."""
+    from omegaconf import OmegaConf
+
     runs = tmp_path / "runs"
     for i, (exp, acc0, accm, e) in enumerate([("ecg_alif", 0.85, 0.86, 200.0), ("ecg_alif", 0.87, 0.88, 220.0),
                                               ("ecg_lstm", 0.79, 0.80, 21000.0)]):
         d = runs / exp / f"seed{i}"
         d.mkdir(parents=True)
+        # a run is matched by its resolved config (never by the free-text name)
+        (d / "config.yaml").write_text(OmegaConf.to_yaml(compose([f"experiment={exp}"])))
         (d / "metrics.json").write_text(json.dumps({
             "experiment": exp, "test_acc": acc0, "test_acc_class0": acc0, "test_acc_masked": accm,
             "energy_per_step_pj": e, "epochs": 400 if exp == "ecg_alif" else 40, "wall_time_s": 10.0 * (i + 1)}))
