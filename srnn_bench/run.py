@@ -30,6 +30,7 @@ from .training.optim import build_optimizer, build_scheduler
 from .training.trainer import resolve_device, resolve_dtype, seed_everything
 from .utils import layout
 from .utils.io import atomic_write_text, directory_problem, environment, git_info, write_json
+from .utils.runs import flat_config
 
 log = logging.getLogger(__name__)
 
@@ -159,24 +160,13 @@ def run(cfg: DictConfig) -> dict:
     return summary
 
 
-def _flat(d, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
-            out.update(_flat(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def _runtime(key: str) -> bool:
     return any(key == r or key.startswith(r + ".") for r in RUNTIME_KEYS)
 
 
 def config_differences(old: dict, new: dict, ignore=()) -> list[str]:
     """``key: old -> new`` for every setting that differs (runtime keys and ``ignore`` excluded)."""
-    a, b = _flat(old), _flat(new)
+    a, b = flat_config(old), flat_config(new)
     return [
         f"{k}: {a.get(k, '<absent>')!r} -> {b.get(k, '<absent>')!r}"
         for k in sorted(set(a) | set(b))
@@ -204,7 +194,7 @@ def check_same_run(cfg: DictConfig, run_dir: Path, explicit_overrides: list[str]
     # explicitly: a new key's default reproduces the old behaviour, so the old run can go on
     given = _explicit_overrides() if explicit_overrides is None else explicit_overrides
     explicit = {o.split("=", 1)[0].lstrip("+~") for o in given if "=" in o}
-    added = {k for k in set(_flat(new)) - set(_flat(old)) if not any(k == e or k.startswith(e + ".") for e in explicit)}
+    added = {k for k in set(flat_config(new)) - set(flat_config(old)) if not any(k == e or k.startswith(e + ".") for e in explicit)}
     diff = config_differences(old, new, ignore=(*EXTENDABLE_KEYS, *added))
     if diff:
         raise RunDirConflict(
