@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from .cli import check_group_overrides, check_key_overrides
-from .resources import CONFIG_DIR, missing
+from .resources import CONFIG_DIR, compose, missing
 from .utils import layout
 
 log = logging.getLogger("srnn_bench")
@@ -68,10 +68,7 @@ def check_directories(argv: list[str]) -> str | None:
 
 
 def _compose_job(overrides: list[str]):
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        return compose(config_name="config", overrides=[o for o in overrides if not o.lstrip("+~").startswith("hydra")])
+    return compose([o for o in overrides if not o.lstrip("+~").startswith("hydra")])
 
 
 def check_reused_directories(argv: list[str]) -> str | None:

@@ -247,20 +247,18 @@ def _identity(flat: dict) -> tuple:
 
 @functools.lru_cache(maxsize=None)
 def _experiment_identity(experiment: str) -> tuple:
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from ..config_schema import CONFIG_DIR
+    from ..resources import compose
 
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        cfg = compose(config_name="config", overrides=[f"experiment={experiment}"])
+    cfg = compose([f"experiment={experiment}"])
     return _identity(flat_config(OmegaConf.to_container(cfg, resolve=False)))
 
 
 def experiment_of(config: dict | None) -> str | None:
     """The experiment file (``configs/experiment/<name>.yaml``) a run's resolved ``config.yaml`` is an instance
     of (equal on :data:`IDENTITY_KEYS`), or ``None``: table builders match runs by this, never by a name."""
-    from ..config_schema import CONFIG_DIR
+    from ..resources import CONFIG_DIR
 
     if not config:
         return None

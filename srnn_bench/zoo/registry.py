@@ -13,7 +13,6 @@ what is missing, where to put it and where to get it (:class:`ZooError`).
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import tempfile
@@ -268,11 +267,9 @@ def all_converters() -> dict:
 
 # -- files ---------------------------------------------------------------------------------------
 def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from ..data.cache import sha256_file  # the project's one file-digest helper
+
+    return sha256_file(path)
 
 
 def check_sha256(path: Path, expected: str) -> None:
