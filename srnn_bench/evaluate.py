@@ -45,7 +45,7 @@ OVERRIDABLE_KEYS = (
     "trainer.progress",
     "neuron.backend",
 )
-CHECKPOINTS = ("last", "best", "prev")
+CHECKPOINTS = tuple(n.removesuffix(".pt") for n in (layout.LAST, layout.BEST, layout.PREV))
 
 
 def _numpy_globals() -> list:

@@ -614,14 +614,16 @@ class Trainer:
         network's dead neuron: GSC 0.91398's dense_1 neuron 172 is NaN in every incoming weight, tau and bias,
         and never spikes) stay as they are: their gradients are zeroed before every step and they do not count
         as weights that *became* non-finite. Entries that turn non-finite later still stop the run."""
-        self._dead = {n: ~torch.isfinite(p.detach()) for n, p in self.model.named_parameters()
-                      if not torch.isfinite(p.detach()).all()}
+        masks = {n: ~torch.isfinite(p.detach()) for n, p in self.model.named_parameters()}
+        self._dead = {n: m for n, m in masks.items() if m.any()}
         if self._dead:
             total = sum(int(m.sum()) for m in self._dead.values())
             log.warning("%d parameter entries are non-finite in the starting weights (%s): kept as they are, "
                         "their gradients zeroed", total, ", ".join(sorted(self._dead)))
 
     def _zero_dead_gradients(self) -> None:
+        if not self._dead:  # the usual case: nothing to do on the training hot path
+            return
         for name, p in self.model.named_parameters():
             mask = self._dead.get(name)
             if mask is not None and p.grad is not None:
