@@ -81,12 +81,10 @@ def main(argv=None) -> int:
     _build.load()
     build_s = time.perf_counter() - t0
 
-    torch.manual_seed(0)
-    neuron["backend"] = "reference"
-    models = {"naive": build_model(mcfg, N_IN, C, neuron, sur)}
-    models["fused"] = copy.deepcopy(models["naive"])
-    for layer in [*models["fused"].layers, models["fused"].readout]:
-        layer.cell.backend = "fused"
+    models = {}
+    for backend in ("naive", "fused"):  # same seed, same weights; the backend is chosen when a layer is built
+        torch.manual_seed(0)
+        models[backend] = build_model(mcfg, N_IN, C, {**neuron, "backend": "reference" if backend == "naive" else backend}, sur)
     # peers: same sizes; the authors'-style loop also copies the naive model's weights (same numbers)
     peer_models, peer_missing = {}, {}
     for p in wanted:

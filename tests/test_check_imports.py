@@ -18,11 +18,22 @@ def test_package_imports_without_cycles():
 
 def test_state_lives_below_kernels_and_layers():
     g = check_imports.graph()
-    assert (
-        "srnn_bench.state" in g["srnn_bench.kernels.dispatch"] and "srnn_bench.state" in g["srnn_bench.models.layers"]
-    )
+    assert "srnn_bench.state" in g["srnn_bench.neurons.alif"] and "srnn_bench.state" in g["srnn_bench.models.layers"]
     assert "srnn_bench.models.layers" not in g["srnn_bench.kernels.dispatch"]
     assert not g["srnn_bench.state"]  # imports nothing of the package
+
+
+def test_kernels_know_no_cell_and_subpackages_have_no_cycle():
+    """Issue 15: the cells declare their backends and call the kernels; the kernels import no neuron or model
+    (the old ``isinstance`` chain in kernels/dispatch.py made kernels <-> neurons a sub-package cycle)."""
+    g = check_imports.graph()
+    kernel_imports = {dst for src, dsts in g.items() if src.startswith("srnn_bench.kernels") for dst in dsts}
+    assert not {m for m in kernel_imports if m.startswith(("srnn_bench.neurons", "srnn_bench.models"))}
+    assert "srnn_bench.kernels.dispatch" in g["srnn_bench.neurons.alif"]
+    assert check_imports.cycles(check_imports.collapse(g)) == []
+    proc = subprocess.run([sys.executable, "scripts/check_imports.py", "--packages"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0 and " 0 cycle(s)" in proc.stdout, proc.stdout[-2000:]
 
 
 def test_a_deferred_cycle_is_found(tmp_path):

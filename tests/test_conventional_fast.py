@@ -2,7 +2,6 @@
 (``backend=reference``): float64 outputs, final states and every gradient; when the options need the loop;
 the standard bidirectional (concat) network and the dense head of Yin's Bi-LSTM 290."""
 
-import copy
 
 import pytest
 import torch
@@ -18,11 +17,12 @@ CELLS = {"lstm": LSTMCell, "gru": GRUCell, "rnn": RNNCell}
 
 def _layers(kind, n_in=5, size=7, bias=True):
     torch.manual_seed(0)
-    ref = SpikingLayer(n_in, CELLS[kind](size), recurrent=True, bias=bias).double()
+    ref = SpikingLayer(n_in, CELLS[kind](size), recurrent=True, bias=bias, backend="reference").double()
     if bias:
         torch.nn.init.normal_(ref.w_in.bias, std=0.3)  # non-zero biases: the b_ih / b_hh mapping is checked
-    fast = copy.deepcopy(ref)
-    ref.cell.backend, fast.cell.backend = "reference", "fused"
+    fast = SpikingLayer(n_in, CELLS[kind](size), recurrent=True, bias=bias, backend="fused").double()
+    fast.load_state_dict(ref.state_dict())
+    assert (ref.backend, fast.backend) == ("reference", "fused")
     return ref, fast
 
 
@@ -57,9 +57,10 @@ def test_options_that_need_the_cell_loop():
     x = torch.randn(4, 2, 3)
     assert torch_sequence_forward(SpikingLayer(3, LSTMCell(4, dropout=0.2)), x, None) is None
     assert torch_sequence_forward(SpikingLayer(3, GRUCell(4, batch_norm=True)), x, None) is None
-    ref = SpikingLayer(3, LSTMCell(4))
-    ref.cell.backend = "reference"
-    assert ref.cell.sequence_forward(ref, x, None) is None
+    assert SpikingLayer(3, LSTMCell(4)).backend == "reference"  # the default: the cell loop
+    fast = SpikingLayer(3, LSTMCell(4), backend="fused")
+    assert fast.cell.fused_sequence(fast, x, None, record_membrane=True) is None  # per-step states: the loop
+    assert fast.cell.fused_sequence(fast, x, None, record_membrane=False) is not None
 
 
 def _net(**kw):

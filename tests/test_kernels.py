@@ -8,9 +8,11 @@ by the first test; without a C++ compiler the module is skipped with the reason.
 
 from __future__ import annotations
 
-import copy
+
+import warnings
 
 import pytest
+from omegaconf import OmegaConf
 import torch
 
 from srnn_bench import surrogates as S
@@ -47,7 +49,7 @@ def model_pair(
     seed=0,
     bias=True,
 ):
-    """Reference model and a deep copy switched to the fused backend (same weights)."""
+    """Reference model and the same model built with the fused backend (same weights)."""
     torch.manual_seed(seed)
     sur = surrogate if isinstance(surrogate, S.Surrogate) else build_surrogate({"name": surrogate})
     cfg = dict(name="srnn", hidden=list(hidden), recurrent=recurrent, bias=bias,
@@ -58,9 +60,9 @@ def model_pair(
             layer.w_in.weight.mul_(3.0)
             if bias:
                 layer.w_in.bias.uniform_(-0.05, 0.1)
-    fused = copy.deepcopy(ref)
-    for layer in [*fused.layers, fused.readout]:
-        layer.cell.backend = "fused"
+    fused = build_model(cfg, n_in, 5, neuron_cfg(neuron, "fused", train_tau), sur).to(dtype)
+    fused.load_state_dict(ref.state_dict())
+    assert {m.backend for m in [*fused.layers, fused.readout]} == {"fused"}
     return ref, fused
 
 
@@ -171,8 +173,8 @@ def test_carried_state_truncated_bptt_chunks():
     ref = SpikingLayer(9, build_cell(neuron_cfg(), 8, sur), recurrent=True).double()
     with torch.no_grad():
         ref.w_in.weight.mul_(3.0)
-    fused = copy.deepcopy(ref)
-    fused.cell.backend = "fused"
+    fused = SpikingLayer(9, build_cell(neuron_cfg(), 8, sur), recurrent=True, backend="fused").double()
+    fused.load_state_dict(ref.state_dict())
     x = inputs(torch.float64, n_in=9, T=30, B=2, density=0.3)
     results = []
     for layer in (ref, fused):
@@ -231,10 +233,14 @@ def test_fused_keeps_at_most_half_the_saved_bytes():
 
 
 def test_backend_choice_is_validated_and_default_is_fused():
+    from srnn_bench.models.layers import SpikingLayer
     from tests.conftest import compose
 
     with pytest.raises(ValueError, match="neuron.backend 'cuda'; valid choices: reference, fused"):
-        build_cell(neuron_cfg(backend="cuda"), 4, S.MultiGaussian())
+        build_model(dict(name="srnn", hidden=[3], recurrent=True, readout=dict(kind="linear")), 2, 2,
+                    neuron_cfg(backend="cuda"), S.MultiGaussian())
+    with pytest.raises(ValueError, match="neuron.backend 'cuda'; valid choices: reference, fused"):
+        SpikingLayer(2, build_cell(neuron_cfg(), 4, S.MultiGaussian()), backend="cuda")
     cfg = compose([])
     assert cfg.neuron.backend == "fused"
     assert compose(["neuron=lif"]).neuron.backend == "fused"
@@ -288,3 +294,56 @@ def test_batch_split_between_threads_equals_reference_and_one_thread(surrogate):
     torch.testing.assert_close(f1[0].output, f2[0].output, rtol=1e-12, atol=0)
     for k in f1[1]:
         assert_rel(f1[1][k], f2[1][k], 1e-12, f"grad {k}, 1 vs 2 threads")
+
+
+@pytest.mark.parametrize("name", ["src", "plif_v1", "relu"])
+def test_fused_for_a_neuron_without_a_kernel_says_so_once(name, recwarn):
+    """Issue 15: the cells declare their backends; ``neuron.backend=fused`` for one without a fused kernel
+    is not silently ignored: one warning, when the model is built, and every layer runs the reference loop."""
+    from srnn_bench.kernels import dispatch
+    from tests.conftest import compose
+
+    dispatch._warned.clear()
+    cfg = compose([f"neuron={name}", "neuron.backend=fused", "model.hidden=[4,3]", "model.readout.kind=spiking"])
+    neuron = OmegaConf.to_container(cfg.neuron, resolve=True)
+    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    for _ in range(2):
+        model = build_model(model_cfg, 5, 2, neuron, build_surrogate({"name": "multi_gaussian"}))
+    said = [str(w.message) for w in recwarn if "neuron.backend=fused" in str(w.message)]
+    assert len(said) == 1 and "has no fused kernel (supported backends: reference)" in said[0], said
+    assert {layer.backend for layer in model._stages} == {"reference"}
+    assert compose([f"neuron={name}"]).neuron.backend == "reference"
+
+
+@pytest.mark.parametrize("name", sorted(__import__("srnn_bench.neurons", fromlist=["CELLS"]).CELLS))
+def test_every_declared_fused_backend_gives_the_reference_numbers(name):
+    """For every neuron choice: a cell that declares ``fused`` runs it and matches the reference loop (float64,
+    same weights); one that does not runs the reference loop under ``backend=fused``."""
+    from tests.conftest import compose
+
+    cfg = compose([f"neuron={name}", "model.hidden=[6,5]", "model.readout.kind=integrator"])
+    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    sur = build_surrogate({"name": "multi_gaussian"})
+    models = {}
+    for backend in ("reference", "fused"):
+        neuron = {**OmegaConf.to_container(cfg.neuron, resolve=True), "backend": backend}
+        torch.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            models[backend] = build_model(model_cfg, 7, 3, neuron, sur).double()
+    models["fused"].load_state_dict(models["reference"].state_dict())
+    declared = "fused" in getattr(models["fused"].layers[0].cell, "supported_backends", ("reference",))
+    assert models["fused"].layers[0].backend == ("fused" if declared else "reference")
+    assert declared == (name in {"alif", "lif", "lstm", "gru", "rnn"})
+    x = (torch.rand(12, 4, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64) < 0.4).double()
+    from srnn_bench.kernels import dispatch
+
+    dispatch._warned.clear()
+    outs = []
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        for backend in ("reference", "fused"):
+            torch.manual_seed(1)  # initial membranes drawn in init_state
+            outs.append(models[backend].eval()(x).output)
+    assert not [w for w in said if "neuron.backend=fused" in str(w.message)]  # no fallback at run time
+    torch.testing.assert_close(outs[1], outs[0], rtol=1e-10, atol=1e-12)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 
@@ -40,7 +39,7 @@ def make_model(backend="reference", readout="integrator", seed=0, hidden=(9, 7))
     neuron = dict(
         name="alif", b_j0=0.01, beta=1.8, dt=1.0, tau_m=dict(init="normal", mean=20.0, std=5.0),
         tau_adp=dict(init="normal", mean=150.0, std=10.0), train_tau_m=True, train_tau_adp=True, u0="uniform",
-        backend="reference",
+        backend=backend,
     )  # fmt: skip
     cfg = dict(name="srnn", hidden=list(hidden), recurrent=True, bias=True,
                readout=dict(kind=readout, tau_m=dict(init="normal", mean=20.0, std=5.0)))  # fmt: skip
@@ -50,10 +49,6 @@ def make_model(backend="reference", readout="integrator", seed=0, hidden=(9, 7))
             layer.w_in.weight.mul_(3.0)
         if readout == "spiking":
             model.readout.w_in.weight.mul_(4.0)
-    if backend == "fused":
-        model = copy.deepcopy(model)
-        for layer in model._stages:
-            layer.cell.backend = "fused"
     return model
 
 

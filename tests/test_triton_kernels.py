@@ -13,7 +13,6 @@ the bounds of tests/test_kernels.py.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import os
 import subprocess
@@ -100,9 +99,8 @@ def model_pair(neuron, recurrent, surrogate, dtype, n_in=12, hidden=(16, 20)):
         for layer in ref.layers:
             layer.w_in.weight.mul_(3.0)
             layer.w_in.bias.uniform_(-0.05, 0.1)
-    fused = copy.deepcopy(ref)
-    for layer in [*fused.layers, fused.readout]:
-        layer.cell.backend = "fused"
+    fused = build_model(cfg, n_in, 5, neuron_cfg(neuron, "fused"), sur).to(dtype)
+    fused.load_state_dict(ref.state_dict())
     return ref, fused
 
 
@@ -272,13 +270,14 @@ def test_first_use_check_accepts_the_kernels_and_rejects_a_broken_one(monkeypatc
     (interpreted) Triton ops pass it; a broken backward is caught and named, and the verdict is cached."""
     monkeypatch.setattr(dispatch, "_checked", {})
     torch.manual_seed(0)
-    layer = SpikingLayer(12, build_cell(neuron_cfg(backend="fused"), 20, build_surrogate({"name": "multi_gaussian"})), recurrent)
+    layer = SpikingLayer(12, build_cell(neuron_cfg(), 20, build_surrogate({"name": "multi_gaussian"})), recurrent,
+                         backend="fused")
     with torch.no_grad():
         layer.w_in.weight.mul_(3.0)
     x = inputs(torch.float32, T=12, B=20)
     good = dispatch.Ops(ts.TritonALIFScan, ts.TritonLIScan, dispatch._dense_projection)
     assert dispatch.first_use_check(layer, x, good) is None
-    assert layer.cell.backend == "fused" and layer.w_in.weight.grad is None  # ran on a copy
+    assert layer.backend == "fused" and layer.w_in.weight.grad is None  # ran on a copy
     monkeypatch.setattr(dispatch, "_checked", {})
     broken = dispatch.Ops(_BrokenALIF, ts.TritonLIScan, dispatch._dense_projection)
     reason = dispatch.first_use_check(layer, x, broken)

@@ -17,20 +17,8 @@
 from __future__ import annotations
 
 BACKENDS = ("reference", "fused")
+"""The values of ``neuron.backend``. A cell lists the ones it has in ``supported_backends`` (default
+``("reference",)``); :class:`srnn_bench.models.layers.SpikingLayer` picks its time loop once from them."""
 
 
-def validate_backend(name: str) -> str:
-    """Return ``name`` or raise the one-line error naming the valid choices."""
-    if name not in BACKENDS:
-        raise ValueError(f"unknown neuron.backend '{name}'; valid choices: {', '.join(BACKENDS)}")
-    return name
-
-
-def layer_forward(layer, x, state=None, record_membrane: bool = False):
-    """Fused forward of a :class:`SpikingLayer`, or ``None`` when it must use the reference loop."""
-    from .dispatch import layer_forward as _impl
-
-    return _impl(layer, x, state, record_membrane)
-
-
-__all__ = ["BACKENDS", "layer_forward", "validate_backend"]
+__all__ = ["BACKENDS"]

@@ -1,8 +1,15 @@
-"""``SpikingLayer.forward`` for ``neuron.backend=fused``: pick the op for the layer's cell and device.
+"""The ``fused`` backend of the cells that run on this package's scan ops (ALIF/LIF, leaky integrator):
+pick the op for the layer's device, check it once, run it.
 
 CPU: the C++ ops of :mod:`srnn_bench.kernels.scan`. CUDA: the Triton ops of
 :mod:`srnn_bench.kernels.triton_scan` (when triton imports and the layer fits one program).
 Anything else falls back to the reference loop with one warning per reason.
+
+This module knows no cell class: a cell that declares ``"fused"`` in its ``supported_backends`` and runs on
+these ops implements ``fused_scan(layer, x, state, record_membrane, ops)`` (the glue between its parameters
+and the op, e.g. :meth:`srnn_bench.neurons.alif.ALIFCell.fused_scan`) and calls :func:`layer_forward`
+from its ``fused_sequence``. Which backend a layer uses is decided once, when the layer is built
+(:class:`srnn_bench.models.layers.SpikingLayer`).
 """
 
 from __future__ import annotations
@@ -11,10 +18,6 @@ import warnings
 from typing import NamedTuple
 
 import torch
-
-from ..neurons.alif import ALIFCell, ALIFState
-from ..neurons.integrator import IntegratorCell, LIState
-from ..state import LayerState
 
 _warned: set[str] = set()
 
@@ -27,10 +30,12 @@ class Ops(NamedTuple):
     project: object  # (nn.Linear, x [T, B, F]) -> [T, B, N]
 
 
-def _fallback(reason: str) -> None:
+def fallback(reason: str, stacklevel: int = 3) -> None:
+    """Warn once per ``reason`` that the reference loop runs instead of a fused kernel; returns ``None``
+    (= "use the reference loop" for the callers)."""
     if reason not in _warned:
         _warned.add(reason)
-        warnings.warn(f"neuron.backend=fused: {reason}; using the reference loop", stacklevel=3)
+        warnings.warn(f"neuron.backend=fused: {reason}; using the reference loop", stacklevel=stacklevel)
 
 
 def _dense_projection(linear: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
@@ -87,11 +92,11 @@ def first_use_check(layer, x: torch.Tensor, ops: Ops, steps: int = 8, rows: int 
 
 def _compare_with_reference(layer, x: torch.Tensor, ops: Ops) -> str | None:
     state = layer.init_state(x.shape[1], x.device, x.dtype)
-    layer.cell.backend = "reference"
     results, w = [], None
     for fused in (False, True):
         layer.zero_grad(set_to_none=True)
-        out, mem, _ = run_layer(layer, x, state, True, ops) if fused else layer(x, state, record_membrane=True)
+        run = run_layer(layer, x, state, True, ops) if fused else layer.reference_forward(x, state, True)
+        out, mem, _ = run
         if w is None:  # a fixed random weighting of every membrane value, the same for both runs
             gen = torch.Generator(device="cpu").manual_seed(0)
             w = torch.randn(mem.shape, generator=gen, dtype=mem.dtype).to(mem.device)
@@ -113,41 +118,20 @@ def _compare_with_reference(layer, x: torch.Tensor, ops: Ops) -> str | None:
 
 
 def layer_forward(layer, x: torch.Tensor, state=None, record_membrane: bool = False):
-    """Same contract as ``SpikingLayer.forward``; ``None`` = not supported here (use the reference)."""
-    cell = layer.cell
+    """Same contract as ``SpikingLayer.forward``; ``None`` = not possible here (the layer runs its reference
+    loop; the reason was warned once)."""
     if x.dtype not in (torch.float32, torch.float64):
-        return _fallback(f"no fused kernel for dtype {x.dtype} (float32/float64 only)")
+        return fallback(f"no fused kernel for dtype {x.dtype} (float32/float64 only)")
     if x.shape[0] == 0:
         return None
-    is_alif = isinstance(cell, ALIFCell)
-    is_li = isinstance(cell, IntegratorCell) and layer.w_rec is None
-    if not (is_alif or is_li):
-        return _fallback(f"no fused kernel for {type(cell).__name__} (recurrent={layer.recurrent})")
-    if is_alif and cell.reference_only:  # e.g. De Geeter's LIF options (reset=zero, learnable threshold)
-        return _fallback(cell.reference_only)
     ops = select_ops(layer, x)
     if isinstance(ops, str):
-        return _fallback(ops)
+        return fallback(ops)
     return run_layer(layer, x, state, record_membrane, ops)
 
 
 def run_layer(layer, x: torch.Tensor, state, record_membrane: bool, ops: Ops):
-    """Run an ALIF/LIF or integrator layer over ``x`` [T, B, F] with the given device's ops."""
-    cell = layer.cell
+    """Run ``layer`` over ``x`` [T, B, F] with the given device's ops, through its cell's ``fused_scan``."""
     if state is None:
         state = layer.init_state(x.shape[1], x.device, x.dtype)
-    iff = ops.project(layer.w_in, x)  # hoisted: all steps in one product
-    alpha = torch.exp(-cell.dt / cell.tau_m)  # as in alif_step / li_step
-    if isinstance(cell, IntegratorCell):
-        u = ops.li.apply(iff, alpha, state.cell.u)
-        return u, (u if record_membrane else None), LayerState(LIState(u[-1]), u[-1])
-    rho = torch.exp(-cell.dt / cell.tau_adp)
-    w_rec = layer.w_rec.weight if layer.w_rec is not None else None
-    cs = state.cell
-    out, u, u_last, b_last = ops.alif.apply(
-        iff, w_rec, alpha, rho, cs.u, cs.b, cs.s, cell.b_j0, cell.beta, cell.dt, cell.spike_fn,
-        True,  # iff is our fresh projection: reused as the buffer of i_t
-        record_membrane,
-    )  # fmt: skip
-    final = LayerState(ALIFState(u_last, b_last, out[-1]), out[-1])
-    return out, u, final
+    return layer.cell.fused_scan(layer, x, state, record_membrane, ops)

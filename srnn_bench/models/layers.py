@@ -13,25 +13,57 @@ and with the running statistics in evaluation mode — the streaming use).
 
 Initialisation follows Yin et al. (Methods, "Network initialization"): feed-forward weights
 Xavier-uniform, recurrent weights orthogonal, biases zero.
+
+The time loop is chosen once, when the layer is built, from ``backend`` (``neuron.backend``, one of
+:data:`srnn_bench.kernels.BACKENDS`) and what the cell declares in ``supported_backends``: ``reference``
+steps the cell in Python (plain autograd); ``fused`` hands the whole sequence to the cell's
+``fused_sequence`` (ALIF/LIF and the leaky integrator: :mod:`srnn_bench.kernels`; LSTM/GRU/RNN: torch's
+sequence kernels). A ``fused`` request for a cell without it says so once and uses ``reference``. A
+``stateless`` cell (output_t = f(I_t)) in a feed-forward layer runs all steps at once in either backend.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
+from ..kernels import BACKENDS
+from ..kernels.dispatch import fallback
 from ..state import LayerState, detach_state  # noqa: F401 - defined below kernels/ and models/, re-exported
+
+
+def backend_of(neuron: Mapping) -> str:
+    """``neuron.backend`` of a neuron config: ``reference`` when it has none (checked by :func:`choose_backend`)."""
+    return neuron.get("backend", "reference")
+
+
+def choose_backend(cell: nn.Module, requested: str) -> str:
+    """The backend a layer of ``cell`` runs: ``requested`` when the cell supports it, else ``reference``
+    (said once per reason)."""
+    if requested not in BACKENDS:
+        raise ValueError(f"unknown neuron.backend '{requested}'; valid choices: {', '.join(BACKENDS)}")
+    supported = tuple(getattr(cell, "supported_backends", ("reference",)))
+    if requested in supported:
+        return requested
+    why = getattr(cell, "reference_only", None) or (
+        f"{type(cell).__name__} has no fused kernel (supported backends: {', '.join(supported)})")
+    fallback(why, stacklevel=4)
+    return "reference"
 
 
 class SpikingLayer(nn.Module):
     """Feed-forward or recurrent layer of any cell with ``init_state`` / ``forward(i_t, state)``."""
 
-    def __init__(self, n_in: int, cell: nn.Module, recurrent: bool = True, bias: bool = True) -> None:
+    def __init__(self, n_in: int, cell: nn.Module, recurrent: bool = True, bias: bool = True,
+                 backend: str = "reference") -> None:
         super().__init__()
         gates = int(getattr(cell, "gates", 1))
         self.n_in, self.size, self.recurrent = n_in, cell.size, recurrent
         self.concat = getattr(cell, "recurrent_input", "sum") == "concat"
         self.cell = cell
+        self.backend = choose_backend(cell, backend)
         norm = bool(getattr(cell, "ff_norm", False))
         bias = bias and not norm
         self.w_in = nn.Linear(n_in, gates * cell.size, bias=bias)
@@ -83,23 +115,23 @@ class SpikingLayer(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None, LayerState]:
         """Run a whole sequence ``x`` [T, B, n_in].
 
-        Returns ``(outputs [T, B, N], membranes [T, B, N] or None, final_state)``. The feed-forward
-        projection of all steps is one matrix product (same numbers as stepping; fewer kernels).
+        Returns ``(outputs [T, B, N], membranes [T, B, N] or None, final_state)``, by the loop chosen at
+        construction (module docstring).
         """
-        fast = getattr(self.cell, "sequence_forward", None)  # LSTM/GRU/RNN: torch's own sequence kernels
-        if fast is not None:
-            out = None if record_membrane else fast(self, x, state)
-            if out is not None:
-                return out  # else: the options need the cell loop below
-        elif getattr(self.cell, "stateless", False) and self.w_rec is None:  # output_t = f(I_t): all steps at once
+        if getattr(self.cell, "stateless", False) and self.w_rec is None:  # output_t = f(I_t): all steps at once
             out, cell_state = self.cell.sequence(self.project(x))
             return out, (out if record_membrane else None), LayerState(cell_state, out[-1])
-        elif getattr(self.cell, "backend", "reference") == "fused":  # srnn_bench.kernels: one op per layer
-            from ..kernels import layer_forward
+        if self.backend == "fused":
+            out = self.cell.fused_sequence(self, x, state, record_membrane)
+            if out is not None:
+                return out  # else: this device, dtype or option needs the reference loop
+        return self.reference_forward(x, state, record_membrane)
 
-            fused = layer_forward(self, x, state, record_membrane)
-            if fused is not None:
-                return fused
+    def reference_forward(
+        self, x: torch.Tensor, state: LayerState | None = None, record_membrane: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None, LayerState]:
+        """:meth:`forward` by the per-step loop over the cell's step function (the ``reference`` backend).
+        The feed-forward projection of all steps is one matrix product (same numbers as stepping)."""
         if state is None:
             state = self.init_state(x.shape[1], x.device, x.dtype)
         i_ff = self.project(x)

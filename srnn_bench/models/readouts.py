@@ -31,7 +31,7 @@ from torch import nn
 
 from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
 from ..surrogates import Surrogate
-from .layers import LayerState, SpikingLayer
+from .layers import LayerState, SpikingLayer, backend_of
 
 
 def merge_neuron(base: Mapping, override: Mapping | None) -> dict:
@@ -70,12 +70,18 @@ class Readout(SpikingLayer):
 
     def __init__(self, n_in: int, n_classes: int, cfg: Mapping, neuron: Mapping, surrogate: Surrogate,
                  bias: bool = True) -> None:
-        super().__init__(n_in, self.make_cell(n_classes, cfg, neuron, surrogate), recurrent=False, bias=bias)
+        super().__init__(n_in, self.make_cell(n_classes, cfg, neuron, surrogate), recurrent=False, bias=bias,
+                         backend=self.backend(cfg, neuron))
         self.block_steps = block_steps(cfg)
 
     @staticmethod
     def make_cell(n_classes: int, cfg: Mapping, neuron: Mapping, surrogate: Surrogate) -> nn.Module:
         raise NotImplementedError
+
+    @staticmethod
+    def backend(cfg: Mapping, neuron: Mapping) -> str:
+        """The readout layer's backend: ``reference`` unless the kind follows ``neuron.backend``."""
+        return "reference"
 
     @staticmethod
     def final_layer(n_in: int, n_classes: int, cfg: Mapping, neuron: Mapping, surrogate: Surrogate,
@@ -100,10 +106,12 @@ class IntegratorReadout(Readout):
 
     @staticmethod
     def make_cell(n_classes, cfg, neuron, surrogate):
-        cell = IntegratorCell(n_classes, dict(cfg["tau_m"]), train_tau_m=cfg.get("train_tau_m", True),
+        return IntegratorCell(n_classes, dict(cfg["tau_m"]), train_tau_m=cfg.get("train_tau_m", True),
                               u0=cfg.get("u0", "zero"))
-        cell.backend = neuron.get("backend", "reference")  # the readout follows neuron.backend
-        return cell
+
+    @staticmethod
+    def backend(cfg, neuron):
+        return backend_of(neuron)  # the readout follows neuron.backend
 
 
 class SpikingReadout(Readout):
@@ -115,6 +123,10 @@ class SpikingReadout(Readout):
     @staticmethod
     def make_cell(n_classes, cfg, neuron, surrogate):
         return build_cell(merge_neuron(neuron, cfg.get("neuron")), n_classes, surrogate)
+
+    @staticmethod
+    def backend(cfg, neuron):
+        return backend_of(merge_neuron(neuron, cfg.get("neuron")))
 
     def read(self, h, state):
         spikes, mem, s = self(block_mean(h, self.block_steps), state, record_membrane=True)
@@ -163,8 +175,9 @@ class PopulationReadout(Readout):
 
     @staticmethod
     def final_layer(n_in, n_classes, cfg, neuron, surrogate, bias):
-        cell = build_cell(merge_neuron(neuron, cfg.get("neuron")), PopulationReadout.group(cfg) * n_classes, surrogate)
-        return SpikingLayer(n_in, cell, recurrent=False, bias=bias)
+        final = merge_neuron(neuron, cfg.get("neuron"))
+        cell = build_cell(final, PopulationReadout.group(cfg) * n_classes, surrogate)
+        return SpikingLayer(n_in, cell, recurrent=False, bias=bias, backend=backend_of(final))
 
 
 READOUT_CLASSES: dict[str, type[Readout]] = {

@@ -45,7 +45,7 @@ from torch import nn
 from ..neurons import IdentityCell, build_cell
 from ..neurons.conventional import ACTIVATIONS
 from ..surrogates import Surrogate
-from .layers import LayerState, SpikingLayer
+from .layers import LayerState, SpikingLayer, backend_of
 from .readouts import Readout, build_readout, merge_neuron
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,16 @@ class Synapses(NamedTuple):
     fan_out: int
 
 
-def _layer(n_in: int, cell: nn.Module, requested: bool, bias: bool, name: str) -> SpikingLayer:
+def _layer(n_in: int, neuron: Mapping, size: int, surrogate: Surrogate, requested: bool, bias: bool,
+           name: str) -> SpikingLayer:
+    """Hidden layer ``name`` of the ``neuron`` config (its ``backend`` picks the layer's loop)."""
+    cell = build_cell(neuron, size, surrogate)
     fixed = getattr(cell, "recurrent_synapses", None)
     if fixed is not None and bool(fixed) != bool(requested):
         log.warning("%s: this neuron is %s by definition; model.recurrent=%s ignored for it",
                     name, "recurrent" if fixed else "feed-forward", requested)
-    return SpikingLayer(n_in, cell, recurrent=bool(requested if fixed is None else fixed), bias=bias)
+    return SpikingLayer(n_in, cell, recurrent=bool(requested if fixed is None else fixed), bias=bias,
+                        backend=backend_of(neuron))
 
 
 class SRNN(nn.Module):
@@ -142,8 +146,7 @@ class SRNN(nn.Module):
         def stack() -> nn.ModuleList:
             layers, n_prev = nn.ModuleList(), n_in
             for i, (size, is_rec, over) in enumerate(zip(hidden, rec, overrides)):
-                cell = build_cell(merge_neuron(neuron, over), int(size), surrogate)
-                layers.append(_layer(n_prev, cell, is_rec, bias, f"layer{i}"))
+                layers.append(_layer(n_prev, merge_neuron(neuron, over), int(size), surrogate, is_rec, bias, f"layer{i}"))
                 n_prev = width * int(size)
             return layers
 

@@ -10,7 +10,12 @@ synapses in front of the cell (defaults in brackets):
 - ``recurrent_synapses`` [None]: None follows ``model.recurrent``; True/False is fixed by the model's
   definition (LSTM/GRU/RNN and PLIF v2 recurrent, PLIF v1/traditional not);
 - ``ff_norm`` [False]: BatchNorm on ``W x`` over all T x B frames (Ponghiran & Roy), no bias;
-- ``sparse_output`` [False]: non-binary outputs that are exactly zero most of the time.
+- ``sparse_output`` [False]: non-binary outputs that are exactly zero most of the time;
+- ``supported_backends`` [("reference",)]: the ``neuron.backend`` values it has
+  (:data:`srnn_bench.kernels.BACKENDS`); a cell with ``"fused"`` implements
+  ``fused_sequence(layer, x, state, record_membrane)`` (the whole sequence, or ``None``: the layer's
+  reference loop runs). The layer picks its loop once (:class:`srnn_bench.models.layers.SpikingLayer`);
+  ``neuron.backend`` is read by the model builder, not by the cell.
 
 Choices (``neuron=``): alif, lif (Yin et al. 2021), relu (Yin's non-spiking "ReLU SRNN"), src (De
 Geeter et al.), plif_v1, plif_v2, plif_traditional (Ponghiran & Roy 2022), lstm, gru, rnn.
@@ -22,7 +27,6 @@ from collections.abc import Callable, Mapping
 
 from torch import nn
 
-from ..kernels import validate_backend
 from ..surrogates import Surrogate
 from .alif import S0_SCHEMES, U0_SCHEMES, ALIFCell, ALIFState, alif_step
 from .conventional import GRUCell, IdentityCell, LSTMCell, RNNCell
@@ -33,7 +37,7 @@ from .src import LeakySumCell, SRCCell, SRCState, src_step
 
 
 def _check_keys(cfg: Mapping, allowed: set[str]) -> None:
-    unknown = set(cfg) - allowed - {"name", "backend"}
+    unknown = set(cfg) - allowed - {"name", "backend"}  # backend: read by the layer (models/layers.py)
     if unknown:
         raise ValueError(f"neuron '{cfg['name']}' has no key(s) {sorted(unknown)}; valid keys: {sorted(allowed)}")
 
@@ -61,10 +65,8 @@ LIF_OPTION_KEYS = {"reset", "scale_input", "threshold_trainable"}
 
 
 def _alif(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    _check_keys(cfg, ALIF_KEYS | LIF_OPTION_KEYS | {"backend"})
-    cell = ALIFCell(size, surrogate, **_alif_kwargs(cfg), **{k: cfg[k] for k in LIF_OPTION_KEYS if k in cfg})
-    cell.backend = validate_backend(cfg.get("backend", "reference"))  # srnn_bench.kernels
-    return cell
+    _check_keys(cfg, ALIF_KEYS | LIF_OPTION_KEYS)
+    return ALIFCell(size, surrogate, **_alif_kwargs(cfg), **{k: cfg[k] for k in LIF_OPTION_KEYS if k in cfg})
 
 
 def _relu(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
@@ -99,9 +101,7 @@ _GATED_KEYS = {"dropout", "batch_norm", "bn_momentum"}  # Ponghiran & Roy's LSTM
 def _conventional(cls, keys: set[str] = frozenset()) -> Callable[[Mapping, int, Surrogate], nn.Module]:
     def build(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
         _check_keys(cfg, set(keys))
-        cell = cls(size, **{k: cfg[k] for k in keys if k in cfg})
-        cell.backend = validate_backend(cfg.get("backend", "fused"))  # fused: torch's nn.LSTM/GRU/RNN kernels
-        return cell
+        return cls(size, **{k: cfg[k] for k in keys if k in cfg})
 
     return build
 

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..kernels import dispatch
+from ..state import LayerState
 from ..surrogates import Surrogate
 from ..utils import sample_rng
 from .time_constants import init_time_constant
@@ -145,6 +147,30 @@ class ALIFCell(nn.Module):
         off += ["scale_input=false"] if not self.scale_input else []
         off += ["threshold_trainable=true"] if self.threshold is not None else []
         return f"no fused kernel for {', '.join(off)}" if off else None
+
+    @property
+    def supported_backends(self) -> tuple[str, ...]:
+        """``neuron.backend`` values this cell has: ``fused`` = one scan op per layer and sequence
+        (:mod:`srnn_bench.kernels`), except for De Geeter's LIF options (:attr:`reference_only`)."""
+        return ("reference",) if self.reference_only else ("reference", "fused")
+
+    def fused_sequence(self, layer, x: torch.Tensor, state, record_membrane: bool):
+        """The layer's whole sequence on the device's scan op, or ``None`` (the reference loop runs)."""
+        return dispatch.layer_forward(layer, x, state, record_membrane)
+
+    def fused_scan(self, layer, x: torch.Tensor, state: LayerState, record_membrane: bool, ops):
+        """eqs. 5-8 (as :func:`alif_step`) for all steps in one op of ``ops`` (:class:`srnn_bench.kernels.dispatch.Ops`):
+        the feed-forward projection hoisted out of the loop, ``alpha``/``rho`` as in :func:`alif_step`."""
+        iff = ops.project(layer.w_in, x)
+        alpha, rho = torch.exp(-self.dt / self.tau_m), torch.exp(-self.dt / self.tau_adp)
+        w_rec = layer.w_rec.weight if layer.w_rec is not None else None
+        cs = state.cell
+        out, u, u_last, b_last = ops.alif.apply(
+            iff, w_rec, alpha, rho, cs.u, cs.b, cs.s, self.b_j0, self.beta, self.dt, self.spike_fn,
+            True,  # iff is our fresh projection: reused as the buffer of i_t
+            record_membrane,
+        )  # fmt: skip
+        return out, u, LayerState(ALIFState(u_last, b_last, out[-1]), out[-1])
 
     spiking = True
 

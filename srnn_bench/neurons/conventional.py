@@ -48,6 +48,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..state import LayerState
+
 
 class LSTMState(NamedTuple):
     c: torch.Tensor  # cell state [B, N] (field 0: the "membrane" of the contract)
@@ -109,8 +111,6 @@ def torch_sequence_forward(layer, x: torch.Tensor, state):
     """A whole sequence of ``layer`` (a :class:`srnn_bench.models.layers.SpikingLayer` of an LSTM/GRU/RNN
     cell) through torch's sequence kernel: ``(outputs [T, B, N], None, final LayerState)``, or ``None``
     when the options need the cell loop (module docstring)."""
-    from ..models.layers import LayerState
-
     cell = layer.cell
     if getattr(cell, "dropout", 0.0) or layer.norm is not None or layer.w_rec is None:
         return None
@@ -135,11 +135,14 @@ class _Conventional(nn.Module):
     gates = 1
     state_macs_per_step = 0
     kind = ""
-    backend = "fused"  # fused: torch_sequence_forward where the options allow | reference: the cell loop
+    supported_backends = ("reference", "fused")
+    """``fused``: :func:`torch_sequence_forward` (torch's nn.LSTM/GRU/RNN kernel) where the options allow;
+    ``reference``: the cell loop."""
 
-    def sequence_forward(self, layer, x, state):
-        """The layer's whole-sequence fast path, or None (``backend=reference`` or options it lacks)."""
-        return torch_sequence_forward(layer, x, state) if self.backend == "fused" else None
+    def fused_sequence(self, layer, x, state, record_membrane: bool):
+        """The layer's whole sequence through torch's kernel, or ``None`` (the cell loop runs): the options
+        it lacks, or ``record_membrane`` (the kernel keeps no per-step cell state)."""
+        return None if record_membrane else torch_sequence_forward(layer, x, state)
 
     def __init__(self, size: int) -> None:
         super().__init__()

@@ -14,6 +14,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..kernels import dispatch
+from ..state import LayerState
 from .time_constants import init_time_constant
 
 READOUT_U0 = ("zero", "uniform_unit")
@@ -55,3 +57,17 @@ class IntegratorCell(nn.Module):
 
     def forward(self, i_t: torch.Tensor, state: LIState) -> tuple[torch.Tensor, LIState]:
         return li_step(i_t, state, self.tau_m, self.dt)
+
+    supported_backends = ("reference", "fused")
+    """``fused``: one scan op per feed-forward layer and sequence (:mod:`srnn_bench.kernels`)."""
+
+    def fused_sequence(self, layer, x: torch.Tensor, state, record_membrane: bool):
+        """The layer's whole sequence on the device's scan op, or ``None`` (the reference loop runs)."""
+        if layer.w_rec is not None:
+            return dispatch.fallback("no fused kernel for a recurrent leaky-integrator layer")
+        return dispatch.layer_forward(layer, x, state, record_membrane)
+
+    def fused_scan(self, layer, x: torch.Tensor, state: LayerState, record_membrane: bool, ops):
+        """The update of :func:`li_step` for all steps in one op of ``ops`` (:class:`srnn_bench.kernels.dispatch.Ops`)."""
+        u = ops.li.apply(ops.project(layer.w_in, x), torch.exp(-self.dt / self.tau_m), state.cell.u)
+        return u, (u if record_membrane else None), LayerState(LIState(u[-1]), u[-1])

@@ -33,6 +33,7 @@ class ReLUCell(ALIFCell):
 
     spiking = False
     sparse_output = True  # ReLU outputs are exactly zero below threshold
+    supported_backends = ("reference",)  # the ALIF kernels emit Heaviside spikes, not ReLU(u - theta)
 
     def __init__(self, size: int, **kwargs) -> None:
         super().__init__(size, torch.relu, **kwargs)
