@@ -104,11 +104,11 @@ def test_bidirectional_counts():
     # Yin Fig. S2a by hand: input feeds a forward and a backward layer (each 2 ALIF, recurrent);
     # both project to the readout (2 integrator).
     net = TinyNet(
-        {"layer0f": cell(2, True, 3), "layer0b": cell(2, True, 3), "readout": cell(2, False, 1)},
-        [("input", 4), ("layer0f", 2), ("layer0b", 2), ("layer0f", 2), ("layer0b", 2)],
+        {"layer0": cell(2, True, 3), "layer0_bwd": cell(2, True, 3), "readout": cell(2, False, 1)},
+        [("input", 4), ("layer0", 2), ("layer0_bwd", 2), ("layer0", 2), ("layer0_bwd", 2)],
     )
     back = torch.tensor([[[0.0, 0.0]], [[0.0, 1.0]]])  # 1 spike
-    m = summary(net, {"layer0f": L0, "layer0b": back})
+    m = summary(net, {"layer0": L0, "layer0_bwd": back})
     # input 3 x 4 = 12; forward 3 x (2 rec + 2 out) = 12; backward 1 x 4 = 4 -> 28 per sample, 14 per step
     assert m["sop_per_sample"] == 28 and m["ac_per_step"] == 14
     assert m["mac_per_step"] == 2 * 2 * 3 + 2 * 1

@@ -10,8 +10,8 @@ Operations per step (:mod:`.cost`)
     a spike of a binary population costs one AC per outgoing synapse (onward and recurrent);
     an analog / multi-bit source costs one MAC per synapse every step (``mac_syn``; Yin Fig. 2a) or,
     skipping zeros, per non-zero message (``mac_syn_event``; Ponghiran eq. 10); every neuron's state
-    update costs a fixed number of MACs per step (``STATE_MACS``: LIF 1, ALIF 3, ReLU-SRNN 5,
-    integrator 1, SRC 7, Ponghiran LIF 4 / gated LIF 5; GRU/LSTM 3 + gate synapses).
+    update costs a fixed number of MACs per step (each cell class's ``state_macs_per_step``, collected in
+    ``STATE_MACS``; gated cells add their ``gates`` to the synapses' fan-out).
     ``mac_per_step = mac_syn + mac_state`` (Yin Table 2). ``sop_per_step = AC + mac_syn_event`` (the
     synaptic operations actually triggered), ``sop_per_sample = sop_per_step x T``. "Dense" variants
     count every synapse every step (rate 1).
@@ -32,7 +32,6 @@ from .activity import ActivityMeter, event_count, firing_rate, pooled_rate
 from .cost import (
     E_AC_PJ,
     E_MAC_PJ,
-    GATES,
     STATE_MACS,
     Architecture,
     OpCounts,
@@ -49,7 +48,6 @@ from .cost import (
 __all__ = [
     "E_AC_PJ",
     "E_MAC_PJ",
-    "GATES",
     "STATE_MACS",
     "ActivityMeter",
     "Architecture",

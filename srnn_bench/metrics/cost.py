@@ -5,7 +5,8 @@ state MACs per neuron per step, hidden or output) and its projections (``source`
 synapses per source neuron; gate multiplicity included, e.g. ``4n`` for an LSTM input). The same
 description comes from a built model (:func:`architecture_of`, via ``Model.synapses()`` /
 ``Model.populations()``) or from a paper's layer sizes (:func:`srnn_architecture`,
-:func:`rnn_architecture`), so measured and analytic numbers use the same arithmetic
+:func:`rnn_architecture`), with the same population names (``layer{i}``,
+``layer{i}_bwd``, ``head{j}``, ``readout``), so measured and analytic numbers use the same arithmetic
 (:func:`count_ops`).
 
 Per time step, with ``r_p`` the event rate of population ``p`` (events per neuron per step, see
@@ -19,25 +20,16 @@ Per time step, with ``r_p`` the event rate of population ``p`` (events per neuro
     MAC           = MAC_syn + MAC_state         (the convention of Yin Table 2 / S2: the headline number)
     Energy        = 3.1 pJ * MAC + 0.1 pJ * AC  (Yin Table 2 caption, after Horowitz 2014, 45 nm)
 
-State MACs per neuron per step (:data:`STATE_MACS`) count the multiplications of one neuron's update;
-a product with a binary spike is a conditional add (free), the leak factor ``(1 - alpha)`` of the input
-is folded into the synaptic weights (``R_m`` absorbed, Yin Methods), nonlinearities are free:
-
-    lif         1   u = alpha*u + I - theta*s                 (alpha*u)
-    alif        3   eta = rho*eta + (1-rho)*s ; theta = b0 + beta*eta ; u = alpha*u + I - theta*s
-                                                              (rho*eta, beta*eta, alpha*u) — Yin eqs 5-7
-    relu        5   the ALIF update with an analog output s = ReLU(u): (1-rho)*s and theta*s become
-                    multiplications — Yin's "ReLU SRNN"
-    integrator  1   u = alpha*u + I                          (readout; Yin Methods)
-    src         7   i = alpha*i + W s ; x = rho*tanh(i/rho) ; h = tanh(x + r*h + r_s*hs + b) ;
-                    hs = z*hs + (1-z)*h                       (alpha*i, i/rho, rho*tanh, r*h, r_s*hs, z*hs,
-                                                               (1-z)*h) — De Geeter eqs 1-3
-    plif        4   Ponghiran eq. 10: n (synaptic-current decay) + 3n (membrane update, multi-bit output)
-    gated_lif   5   Ponghiran eqs 18-21: F*I, (1-F)*C, + 3n for the membrane/multi-bit output
-    rnn         0   h = tanh(W x + U h + b): all MACs are synaptic
-    gru         3   Ponghiran eq. 10: 3n + 3(m+n)n (the 3(m+n)n are synaptic: fan-out 3n)
-    lstm        3   Ponghiran eq. 10: 3n + 4(m+n)n (fan-out 4n)
-    linear      0   a plain dense output layer
+State MACs per neuron per step count the multiplications of one neuron's update; a product with a
+binary spike is a conditional add (free), the leak factor ``(1 - alpha)`` of the input is folded into
+the synaptic weights (``R_m`` absorbed, Yin Methods), nonlinearities are free. Each cell class states
+its own count with the equations it comes from (``state_macs_per_step``), whether its outputs are
+binary (``spiking``) and its synapse multiplicity (``gates`` = G: Ponghiran eq. 10's ``G(m+n)n`` are
+synapses of fan-out ``G n``); the analytic architectures read them through
+:func:`srnn_bench.neurons.cell_cost` (no cell is built) and :data:`STATE_MACS` collects the counts:
+ALIF ``alif``/LIF ``lif`` and the ReLU SRNN ``relu`` (:mod:`srnn_bench.neurons.alif`, ``.relu``; Yin eqs
+5-7), SRC ``src`` (De Geeter eqs 5a-5f), ``plif_*`` (Ponghiran eqs 10, 16-21), ``lstm``/``gru``/``rnn``
+(Ponghiran eq. 10), the ``integrator`` readout (Yin Methods) and the ``linear`` readout / dense head.
 
 These conventions reproduce the paper's MAC counts for the ReLU SRNN rows and most ALIF rows exactly
 (README, "Metrics"; tests/test_energy.py); where they cannot, the README says so.
@@ -48,26 +40,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..models.srnn import BIDIRECTIONAL_MERGES
+from ..neurons import CELL_TYPES, CellCost, IdentityCell, IntegratorCell, LeakySumCell, cell_cost
+
 E_MAC_PJ = 3.1
 E_AC_PJ = 0.1
 
-STATE_MACS: dict[str, int] = {
-    "lif": 1,
-    "alif": 3,
-    "relu": 5,
-    "integrator": 1,
-    "src": 7,
-    "plif": 4,
-    "gated_lif": 5,
-    "rnn": 0,
-    "gru": 3,
-    "lstm": 3,
-    "linear": 0,
-}
-"""Multiplications per neuron per step of each neuron model's state update (module docstring)."""
+READOUT_CELLS: dict[str, type] = {"integrator": IntegratorCell, "linear": IdentityCell, "population": LeakySumCell}
+"""``model.readout.kind`` -> its cell (:mod:`srnn_bench.models.readouts`); a spiking readout is a neuron choice."""
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-"""Weight matrices per unit (synapse multiplicity) of the non-spiking recurrent baselines."""
+HEAD_CELL = IdentityCell
+"""The cell of ``model.head`` (dense layers ``y = f(W h + b)``)."""
+
+RNN_BASELINES = ("rnn", "gru", "lstm")
+"""The neuron choices :func:`rnn_architecture` stacks (recurrent by definition, linear readout)."""
+
+
+def cost_of(kind: str) -> CellCost:
+    """The cost attributes of a neuron choice or readout kind, from its cell class (no cell is built)."""
+    if kind in READOUT_CELLS:
+        return cell_cost(READOUT_CELLS[kind])
+    if kind not in CELL_TYPES:
+        raise ValueError(f"unknown neuron model '{kind}' for costing; valid choices: "
+                         f"{', '.join(sorted([*CELL_TYPES, *READOUT_CELLS]))}")
+    return cell_cost(kind)
+
+
+STATE_MACS: dict[str, int] = {kind: cost_of(kind).state_macs for kind in (*CELL_TYPES, *READOUT_CELLS)}
+"""Multiplications per neuron per step of each neuron choice and readout, collected from the cell classes
+(module docstring)."""
 
 
 def energy_pj(mac: float, ac: float, e_mac: float = E_MAC_PJ, e_ac: float = E_AC_PJ) -> float:
@@ -214,47 +215,70 @@ def srnn_architecture(
     readout: str = "integrator",
     input_binary: bool = False,
     bidirectional: bool = False,
-    state_macs: Mapping[str, float] | None = None,
     input_free: bool = False,
+    merge: str = "concat",
+    head: Iterable[int] = (),
+    group: int | None = None,
+    name: str | None = None,
 ) -> Architecture:
-    """Yin Fig. 1b / S2a: input -> stacked (bi-directional) layers of ``neuron`` -> readout.
+    """Yin Fig. 1b / S2a: input -> stacked (bi-directional) layers of ``neuron`` -> readout — the populations
+    and projections :class:`srnn_bench.models.srnn.SRNN` builds for these sizes, with the same names
+    (``layer{i}``, ``layer{i}_bwd``, ``head{j}``, ``readout``), from the cell classes alone.
 
-    ``neuron``: a key of :data:`STATE_MACS` (``relu`` = the non-spiking "ReLU SRNN", analog outputs).
-    ``readout``: ``integrator`` (non-spiking), ``linear``, or a neuron name (spiking readout, e.g. ALIF
-    outputs for ECG / (P)S-MNIST). Bi-directional: every layer is a forward and a backward population,
-    each receiving the whole previous layer; the readout reads both (Yin Fig. S2a, mean of the two).
-    ``input_free``: leave the input synapses out of the count (what Yin Table 2 does for the analog
-    input of SoLi and TIMIT; not our definition — used only to show which choice reproduces a number).
+    ``neuron``: a neuron choice (``srnn_bench.neurons.CELL_TYPES``; ``relu`` = the non-spiking "ReLU SRNN",
+    analog outputs); its ``gates`` widen the input and recurrent projections, its fixed
+    ``recurrent_synapses`` overrides ``recurrent`` (as the model does).
+    ``readout``: ``integrator``, ``linear``, ``population`` (De Geeter Sec. 4.2: a final population
+    ``layer{L}`` of ``group * n_out`` neurons of the hidden type, then ``n_out`` leaky sums) or a neuron
+    choice (``model.readout.kind=spiking``, e.g. ALIF outputs for ECG / (P)S-MNIST).
+    ``bidirectional``: a forward and a backward stack (Yin Fig. S2a); ``merge`` as
+    ``model.bidirectional_merge``: ``concat``, both halves of layer i read both halves of layer i - 1
+    (the standard bidirectional RNN; the default here); ``mean`` (the model's default), each half reads its
+    own direction's layer below — the same counts with one hidden layer. Both halves of the top layer
+    project to what follows. ``head``: dense layers (``model.head``).
+    ``input_free``: leave the input synapses of the first hidden layer out of the count (what Yin
+    Table 2 does for the analog input of SoLi and TIMIT; not our definition — used only to show which
+    choice reproduces a number).
     """
-    table = {**STATE_MACS, **dict(state_macs or {})}
-    for key in (neuron, readout):
-        if key not in table:
-            raise ValueError(f"unknown neuron model '{key}' for costing; valid choices: {', '.join(sorted(table))}")
-    hidden = [int(h) for h in hidden]
+    if merge not in BIDIRECTIONAL_MERGES:
+        raise ValueError(f"unknown merge '{merge}'; valid choices: {', '.join(BIDIRECTIONAL_MERGES)}")
+    cell, out = cost_of(neuron), cost_of(readout)
+    hidden, head = [int(h) for h in hidden], [int(h) for h in head]
     rec = [bool(recurrent)] * len(hidden) if isinstance(recurrent, bool) else [bool(r) for r in recurrent]
     if len(rec) != len(hidden):
         raise ValueError(f"recurrent has {len(rec)} entries for {len(hidden)} hidden layers")
-    binary = neuron not in ("relu", "rnn", "gru", "lstm", "src", "plif", "gated_lif")
-    dirs = ("f", "b") if bidirectional else ("",)
+    suffixes = ("", "_bwd") if bidirectional else ("",)
     pops: list[Population] = []
     projs: list[Projection] = []
-    prev = ["input"]
-    for i, (size, is_rec) in enumerate(zip(hidden, rec)):
-        names = [f"layer{i}{d}" for d in dirs]
-        for src in prev:
-            if not (src == "input" and input_free):
-                projs.append(Projection(src, size * len(names)))
-        for name in names:
-            pops.append(Population(name, size, binary, table[neuron]))
-            if is_rec:
-                projs.append(Projection(name, size))
-        prev = names
-    out_binary = readout not in ("integrator", "linear", "relu")
-    pops.append(Population("readout", n_out, out_binary, table[readout], output=True))
-    for src in prev:
-        projs.append(Projection(src, n_out))
-    label = f"{'bi-' if bidirectional else ''}{neuron} SRNN {n_in}+{'+'.join(map(str, hidden))}+{n_out}"
-    return Architecture(n_in, input_binary, pops, projs, name=label)
+    for d in suffixes:  # the forward stack, then the backward one (SRNN.populations() / synapses() order)
+        for i, (size, is_rec) in enumerate(zip(hidden, rec)):
+            pop = f"layer{i}{d}"
+            if i == 0:
+                below = [] if input_free else ["input"]
+            else:
+                below = [f"layer{i - 1}{e}" for e in suffixes] if merge == "concat" else [f"layer{i - 1}{d}"]
+            projs += [Projection(src, cell.gates * size) for src in below]
+            pops.append(Population(pop, size, cell.spiking, cell.state_macs))
+            if (is_rec if cell.recurrent is None else cell.recurrent):
+                projs.append(Projection(pop, cell.gates * size))
+    top = [f"layer{len(hidden) - 1}{d}" for d in suffixes] if hidden else ["input"]
+    dense = cell_cost(HEAD_CELL)
+    for j, size in enumerate(head):
+        projs += [Projection(src, size) for src in top]
+        pops.append(Population(f"head{j}", size, dense.spiking, dense.state_macs))
+        top = [f"head{j}"]
+    if readout == "population":
+        if not group or group < 1:
+            raise ValueError(f"readout 'population' needs group >= 1 (model.readout.group), got {group}")
+        final = f"layer{len(hidden)}"
+        projs += [Projection(src, cell.gates * group * n_out) for src in top]
+        pops.append(Population(final, group * n_out, cell.spiking, cell.state_macs))
+        top = [final]
+    pops.append(Population("readout", n_out, out.spiking, out.state_macs, output=True))
+    projs += [Projection(src, out.gates * n_out) for src in top]
+    if name is None:
+        name = f"{'bi-' if bidirectional else ''}{neuron} SRNN {n_in}+{'+'.join(map(str, hidden))}+{n_out}"
+    return Architecture(n_in, input_binary, pops, projs, name=name)
 
 
 def rnn_architecture(
@@ -267,36 +291,17 @@ def rnn_architecture(
     readout: str = "linear",
 ) -> Architecture:
     """Stacked ``rnn`` / ``gru`` / ``lstm`` layers (Ponghiran eq. 10: ``3n + G(m+n)n`` per layer and
-    direction, G = 1, 3, 4), optional dense ReLU layers, then a ``readout`` (linear by default).
+    direction, G = the cell's ``gates``), optional dense ReLU layers (``model.head``), then a ``readout``
+    (linear by default); bidirectional layers read both halves of the layer below (``merge=concat``).
 
     Analog activations everywhere: every synapse is a MAC each step (Yin Fig. 2a / S2b).
     """
-    if kind not in GATES:
-        raise ValueError(f"unknown recurrent baseline '{kind}'; valid choices: {', '.join(GATES)}")
-    g = GATES[kind]
-    dirs = ("f", "b") if bidirectional else ("",)
-    pops: list[Population] = []
-    projs: list[Projection] = []
-    prev = ["input"]
-    for i, size in enumerate(int(h) for h in hidden):
-        names = [f"{kind}{i}{d}" for d in dirs]
-        for src in prev:
-            projs.append(Projection(src, g * size * len(names)))
-        for name in names:
-            pops.append(Population(name, size, False, STATE_MACS[kind]))
-            projs.append(Projection(name, g * size))
-        prev = names
-    for j, size in enumerate(int(d) for d in dense):
-        name = f"dense{j}"
-        for src in prev:
-            projs.append(Projection(src, size))
-        pops.append(Population(name, size, False, 0))
-        prev = [name]
-    pops.append(Population("readout", n_out, False, STATE_MACS[readout], output=True))
-    for src in prev:
-        projs.append(Projection(src, n_out))
+    if kind not in RNN_BASELINES:
+        raise ValueError(f"unknown recurrent baseline '{kind}'; valid choices: {', '.join(RNN_BASELINES)}")
+    hidden = [int(h) for h in hidden]
     label = f"{'Bi-' if bidirectional else ''}{kind.upper()} {n_in}+{'+'.join(map(str, hidden))}+{n_out}"
-    return Architecture(n_in, False, pops, projs, name=label)
+    return srnn_architecture(n_in, hidden, n_out, kind, True, readout, bidirectional=bidirectional, merge="concat",
+                             head=dense, name=label)
 
 
 # -- Table S2 ratios ------------------------------------------------------------------------------

@@ -17,6 +17,11 @@ synapses in front of the cell (defaults in brackets):
   reference loop runs). The layer picks its loop once (:class:`srnn_bench.models.layers.SpikingLayer`);
   ``neuron.backend`` is read by the model builder, not by the cell.
 
+The cost model (:mod:`srnn_bench.metrics.cost`) reads ``spiking``, ``state_macs_per_step``, ``gates`` and
+``recurrent_synapses`` from the cell CLASS of a choice (:data:`CELL_TYPES`, :func:`cell_cost`), without
+building one; a class whose attributes depend on an option computes them in ``attributes_for(**option)``
+(ALIF/LIF, the PLIF variants), which its instances use too.
+
 Choices (``neuron=``): alif, lif (Yin et al. 2021), relu (Yin's non-spiking "ReLU SRNN"), src (De
 Geeter et al.), plif_v1, plif_v2, plif_traditional (Ponghiran & Roy 2022), lstm, gru, rnn.
 """
@@ -24,6 +29,7 @@ Geeter et al.), plif_v1, plif_v2, plif_traditional (Ponghiran & Roy 2022), lstm,
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from torch import nn
 
@@ -120,6 +126,45 @@ CELLS: dict[str, Callable[[Mapping, int, Surrogate], nn.Module]] = {
 }
 
 
+CELL_TYPES: dict[str, tuple[type[nn.Module], dict]] = {
+    "alif": (ALIFCell, {"adaptive": True}),
+    "lif": (ALIFCell, {"adaptive": False}),
+    "relu": (ReLUCell, {}),
+    "src": (SRCCell, {}),
+    "plif_v1": (PLIFCell, {"variant": "v1"}),
+    "plif_v2": (PLIFCell, {"variant": "v2"}),
+    "plif_traditional": (PLIFCell, {"variant": "traditional"}),
+    "lstm": (LSTMCell, {}),
+    "gru": (GRUCell, {}),
+    "rnn": (RNNCell, {}),
+}
+"""The cell class each choice of :data:`CELLS` builds and the options of ``attributes_for`` that tell the
+choices of one class apart (tests/test_cost_model.py checks both against built cells)."""
+
+
+class CellCost(NamedTuple):
+    """What the cost model needs of a neuron type (:func:`cell_cost`)."""
+
+    spiking: bool  # binary outputs: a spike costs one AC per outgoing synapse, else each synapse a MAC
+    state_macs: int  # multiplications of one neuron's update per step
+    gates: int  # weight matrices per unit: the input and recurrent projections are gates * N wide
+    recurrent: bool | None  # recurrent synapses fixed by the neuron's definition; None: model.recurrent
+
+
+def cell_cost(cell: str | type[nn.Module], **options) -> CellCost:
+    """The cost attributes of a neuron choice (a key of :data:`CELL_TYPES`) or of a cell class (with the
+    ``options`` of its ``attributes_for``), read from the class: no cell is built."""
+    if isinstance(cell, str):
+        if cell not in CELL_TYPES:
+            raise ValueError(f"unknown neuron '{cell}'; valid choices: {', '.join(sorted(CELL_TYPES))}")
+        cell, options = CELL_TYPES[cell]
+    attrs = {k: getattr(cell, k, None) for k in ("spiking", "state_macs_per_step", "gates", "recurrent_synapses")}
+    if options:
+        attrs.update(cell.attributes_for(**options))
+    return CellCost(bool(attrs["spiking"]), int(attrs["state_macs_per_step"]), int(attrs["gates"] or 1),
+                    attrs["recurrent_synapses"])
+
+
 def build_cell(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
     name = cfg["name"]
     if name not in CELLS:
@@ -129,10 +174,12 @@ def build_cell(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
 
 __all__ = [
     "CELLS",
+    "CELL_TYPES",
     "S0_SCHEMES",
     "U0_SCHEMES",
     "ALIFCell",
     "ALIFState",
+    "CellCost",
     "GRUCell",
     "IdentityCell",
     "IntegratorCell",
@@ -148,6 +195,7 @@ __all__ = [
     "SRCState",
     "alif_step",
     "build_cell",
+    "cell_cost",
     "li_step",
     "plif_step",
     "quantize",

@@ -173,13 +173,20 @@ class ALIFCell(nn.Module):
         return out, u, LayerState(ALIFState(u_last, b_last, out[-1]), out[-1])
 
     spiking = True
+    """Binary spikes (eq. 8): each spike costs one AC per outgoing synapse (Yin Fig. 2a)."""
+
+    @staticmethod
+    def attributes_for(adaptive: bool) -> dict:
+        """The cost attributes of an ALIF (``adaptive``, beta != 0) or LIF (beta = 0) population, without
+        building one (:func:`srnn_bench.neurons.cell_cost`). ``state_macs_per_step``, the multiplications of
+        one neuron's update (Yin Fig. 2a): ALIF 3 (rho*eta eq. 6, beta*eta eq. 7, alpha*u eq. 5), LIF 1
+        (alpha*u); spike products are conditional adds, (1 - alpha) R_m is folded into the weights.
+        Reproduces Yin Table 2 (README "Metrics")."""
+        return {"state_macs_per_step": 3 if adaptive else 1}
 
     @property
     def state_macs_per_step(self) -> int:
-        """MACs of one neuron's update per step (srnn_bench.metrics.cost.STATE_MACS, Yin Fig. 2a):
-        ALIF 3 (rho*eta, beta*eta, alpha*u), LIF (beta = 0) 1 (alpha*u); spike products are
-        conditional adds, (1 - alpha) is folded into the weights. Reproduces Yin Table 2 (README)."""
-        return 3 if self.beta != 0.0 else 1
+        return self.attributes_for(self.beta != 0.0)["state_macs_per_step"]
 
     def init_state(self, batch: int, device=None, dtype=None) -> ALIFState:
         """Initial state (semantics.md §1): ``b = b_j0``, ``u`` per :data:`U0_SCHEMES`, ``s`` per :data:`S0_SCHEMES`."""

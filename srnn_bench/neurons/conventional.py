@@ -130,9 +130,9 @@ def torch_sequence_forward(layer, x: torch.Tensor, state):
 
 
 class _Conventional(nn.Module):
-    spiking = False
+    spiking = False  # analog outputs: every synapse is a MAC each step (Yin Fig. 2a / S2b)
     recurrent_synapses = True  # recurrent by definition; model.recurrent does not apply
-    gates = 1
+    gates = 1  # weight matrices per unit: the input and recurrent projections are gates * N wide
     state_macs_per_step = 0
     kind = ""
     supported_backends = ("reference", "fused")
@@ -178,7 +178,7 @@ class _Gated(_Conventional):
 
 class LSTMCell(_Gated):
     kind = "lstm"
-    gates = 4
+    gates = 4  # [i, f, g, o]: Ponghiran eq. 10's 4(m+n)n are synapses of fan-out 4N
     state_macs_per_step = 3  # f*c, i*g, o*tanh(c) (Ponghiran eq. 10: 3n)
 
     def init_state(self, batch: int, device=None, dtype=None) -> LSTMState:
@@ -191,7 +191,7 @@ class LSTMCell(_Gated):
 
 class GRUCell(_Gated):
     kind = "gru"
-    gates = 3
+    gates = 3  # [r, z, n]: Ponghiran eq. 10's 3(m+n)n are synapses of fan-out 3N
     recurrent_input = "concat"
     state_macs_per_step = 3  # r*(U_n h), (1-z)*n, z*h (Ponghiran eq. 10: 3n)
 
@@ -204,7 +204,7 @@ class GRUCell(_Gated):
 
 class RNNCell(_Conventional):
     kind = "rnn"
-    state_macs_per_step = 0  # only the tanh
+    state_macs_per_step = 0  # h = tanh(W x + U h + b): only the tanh, all (m+n)n MACs are synaptic
 
     def init_state(self, batch: int, device=None, dtype=None) -> HiddenState:
         return HiddenState(self._zeros(batch, device, dtype))
@@ -224,9 +224,9 @@ class IdentityCell(nn.Module):
     ``stateless``: the output at t depends on the current at t only, so the layer applies
     :meth:`sequence` to all steps at once instead of looping."""
 
-    spiking = False
+    spiking = False  # analog (or ReLU) outputs: their synapses are MACs
     stateless = True
-    state_macs_per_step = 0
+    state_macs_per_step = 0  # y = f(W x + b): the MACs are the synapses', f is free
 
     def __init__(self, size: int, activation: str = "identity") -> None:
         super().__init__()

@@ -39,8 +39,8 @@ class IntegratorCell(nn.Module):
 
     spiking = False
     state_macs_per_step = 1
-    """MACs per neuron per step: the membrane decay alpha*u; (1 - alpha) is folded into the weights
-    (srnn_bench.metrics.cost.STATE_MACS; reproduces Yin Table 2, README "Metrics")."""
+    """MACs per neuron per step: the membrane decay alpha*u of ``u = alpha*u + (1 - alpha)*I`` (Yin Methods);
+    (1 - alpha) is folded into the weights (reproduces Yin Table 2, README "Metrics")."""
 
     def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True, u0: str = "zero") -> None:
         super().__init__()

@@ -98,7 +98,7 @@ class PLIFCell(nn.Module):
     training statistic, not neuron state; :func:`plif_step` receives ``b`` as an argument.
     """
 
-    spiking = False  # multi-bit outputs
+    spiking = False  # multi-bit outputs: every synapse is a MAC each step (Ponghiran eq. 10)
     sparse_output = True  # y = 0 below the threshold gamma
     ff_norm = True  # per-gate BatchNorm on W x (the code's use_bn)
 
@@ -134,9 +134,8 @@ class PLIFCell(nn.Module):
         self.size, self.variant, self.quantizer = size, variant, quantizer
         self.n_bits, self.k, self.dropout = int(n_bits), int(threshold_k), float(dropout)
         self.ema_momentum, self.bn_momentum, self.b_init = float(ema_momentum), float(bn_momentum), float(b_init)
-        self.gates = 1 if variant == "traditional" else 2
-        # v1 and traditional have no recurrent synapses (eqs 16-18, eq. 3); v2 has U_f, U_c (eqs 19-20)
-        self.recurrent_synapses = variant == "v2"
+        for key, value in self.attributes_for(variant).items():
+            setattr(self, key, value)
         self.tau = None
         if variant == "traditional":
             self.tau = nn.Parameter(torch.full((size,), float(tau_init)), requires_grad=train_tau)
@@ -144,12 +143,20 @@ class PLIFCell(nn.Module):
         self.register_buffer("ema_min_biased", torch.zeros(()))
         self.register_buffer("ema_steps", torch.zeros(()))
 
-    @property
-    def state_macs_per_step(self) -> int:
-        """MACs per neuron per step (srnn_bench.metrics.cost.STATE_MACS): traditional 4 (Ponghiran
-        eq. 10: n for the current decay, 3n for the membrane / multi-bit output); v1/v2 5 ("gated_lif":
-        F*I and (1-F)*C of eqs 18/21, plus the same 3n)."""
-        return 4 if self.variant == "traditional" else 5
+    @staticmethod
+    def attributes_for(variant: str) -> dict:
+        """The synapses and state MACs of a ``variant``, without building a cell (the layer reads ``gates``
+        and ``recurrent_synapses``; :func:`srnn_bench.neurons.cell_cost` all three):
+
+        - ``gates``: v1/v2 2 (forget and candidate pre-activations f, c; eqs 16-17 / 19-20), traditional 1
+          (one current, eq. 3): the input (and v2's recurrent) projection is ``gates * N`` wide;
+        - ``recurrent_synapses``: v2 only (U_f, U_c of eqs 19-20); v1 and traditional have none (eqs 16-18, 3);
+        - ``state_macs_per_step``: traditional 4 (Ponghiran eq. 10: n for the current decay, 3n for the
+          membrane / multi-bit output); v1/v2 5 (F*I and (1-F)*C of eqs 18/21, plus the same 3n).
+        """
+        gated = variant != "traditional"
+        return {"gates": 2 if gated else 1, "recurrent_synapses": variant == "v2",
+                "state_macs_per_step": 5 if gated else 4}
 
     # -- the EMA of the membrane range (eq. 22's b) ----------------------------------------------
     def range_b(self) -> torch.Tensor:

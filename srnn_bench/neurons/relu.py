@@ -31,15 +31,18 @@ def relu_step(i_t, state: ALIFState, tau_m, tau_adp, b_j0: float, beta: float, d
 class ReLUCell(ALIFCell):
     """ALIF dynamics communicating ``ReLU(u - theta)`` instead of spikes (analog, non-binary output)."""
 
-    spiking = False
+    spiking = False  # analog outputs: every synapse is a MAC each step (Yin Fig. 2a)
     sparse_output = True  # ReLU outputs are exactly zero below threshold
     supported_backends = ("reference",)  # the ALIF kernels emit Heaviside spikes, not ReLU(u - theta)
+    state_macs_per_step = 5
+    """MACs per neuron per step: the ALIF count 3 (rho*eta, beta*eta, alpha*u; Yin eqs 5-7) plus
+    (1 - rho) * y (eq. 6) and theta * y (eq. 5), which become multiplications with an analog output y
+    (Yin Table 2, ReLU SRNN rows; README "Metrics")."""
 
     def __init__(self, size: int, **kwargs) -> None:
         super().__init__(size, torch.relu, **kwargs)
 
-    @property
-    def state_macs_per_step(self) -> int:
-        """5 (srnn_bench.metrics.cost.STATE_MACS "relu"): the ALIF count 3 plus (1 - rho) * y and
-        theta * y, which become multiplications with an analog output y (Yin Table 2, ReLU rows)."""
-        return 5
+    @staticmethod
+    def attributes_for(adaptive: bool = True) -> dict:
+        """No option changes the count (ALIFCell's LIF case does not apply): the class attributes hold."""
+        return {}

@@ -9,7 +9,7 @@ The config is composed exactly like ``python -m srnn_bench`` does (same config t
 read from a run directory's ``config.yaml``; the model is built (random weights, never run) and
 described through ``Model.synapses()`` / ``Model.populations()``; the operations per step follow
 :mod:`srnn_bench.metrics.cost` (the definitions the trainer uses for measured runs). ``--arch
-lstm|gru|rnn|relu|alif|lif`` skips the config and costs a network given by its layer sizes.
+NEURON`` (a neuron choice: alif, lif, relu, lstm, ...) skips the config and costs a network given by its layer sizes.
 
 Input size, classes and steps come from ``--n-in`` / ``--n-classes`` / ``--steps``, else from the dataset
 config (``n_inputs``, ``n_classes``, ``n_steps``), else (with ``--run-dir``) from the run's checkpoint
@@ -29,13 +29,14 @@ from ..cli import compose_checked
 from ..metrics.cost import (
     E_AC_PJ,
     E_MAC_PJ,
-    STATE_MACS,
+    RNN_BASELINES,
     Architecture,
     architecture_of,
     count_ops,
     rnn_architecture,
     srnn_architecture,
 )
+from ..neurons import CELL_TYPES
 from ..utils import layout
 
 
@@ -116,10 +117,11 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, as for python -m srnn_bench")
     ap.add_argument("--run-dir", type=Path, help="read config.yaml and measured rates from this run directory")
-    ap.add_argument("--arch", choices=["config", "lstm", "gru", "rnn", *sorted(STATE_MACS)], default="config")
+    ap.add_argument("--arch", choices=["config", *sorted(CELL_TYPES)], default="config",
+                    help="cost a network of these neurons given by its layer sizes instead of the config")
     ap.add_argument("--hidden", type=int, nargs="+", help="layer sizes (with --arch)")
     ap.add_argument("--dense", type=int, nargs="*", default=[],
-                    help="dense layers after the recurrent ones (--arch lstm|gru|rnn)")
+                    help="dense layers after the recurrent ones (model.head; with --arch)")
     ap.add_argument("--bidirectional", action="store_true")
     ap.add_argument("--binary-input", action="store_true",
                     help="the dataset's inputs are spikes: their events cost ACs (with the identity encoder)")
@@ -152,11 +154,11 @@ def run(args) -> dict:
     if args.arch != "config":
         if n_in is None or n_classes is None or not args.hidden:
             raise ValueError("--arch needs --n-in, --n-classes and --hidden")
-        if args.arch in ("lstm", "gru", "rnn"):
+        if args.arch in RNN_BASELINES:
             arch = rnn_architecture(args.arch, n_in, args.hidden, n_classes, args.bidirectional, args.dense)
         else:
             arch = srnn_architecture(n_in, args.hidden, n_classes, args.arch, input_binary=args.binary_input,
-                                     bidirectional=args.bidirectional)
+                                     bidirectional=args.bidirectional, head=args.dense)
     else:
         if args.run_dir is not None:
             from omegaconf import OmegaConf

@@ -31,7 +31,10 @@ import yaml
 from ..metrics.cost import (
     E_AC_PJ,
     E_MAC_PJ,
+    RNN_BASELINES,
+    STATE_MACS,
     Architecture,
+    cost_of,
     count_ops,
     rnn_architecture,
     srnn_architecture,
@@ -252,6 +255,14 @@ def _mark(ok) -> str:
     return "" if ok is None else ("✓" if ok else "✗")
 
 
+def _state_macs_text() -> str:
+    """The state-MAC counts of the cells the table's rows use (srnn_bench.metrics.cost.STATE_MACS)."""
+    s = STATE_MACS
+    gated = f"GRU/LSTM {s['gru']}" if s["gru"] == s["lstm"] else f"GRU {s['gru']}, LSTM {s['lstm']}"
+    return (f"LIF {s['lif']}, ALIF {s['alif']}, ReLU-SRNN {s['relu']}, integrator {s['integrator']}, {gated} "
+            f"(Ponghiran eq. 10), RNN {s['rnn']}, linear {s['linear']}")
+
+
 def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | None = None) -> str:
     rows = analytic_rows(paper)
     g = git_info()
@@ -267,9 +278,9 @@ def render(paper: dict, runs: list[dict], roots: list[Path], reference: str | No
         "",
         "- per step: `AC = Σ_binary sources rate·N_src·fan_out`; "
         "`MAC = Σ_analog sources N_src·fan_out + Σ_pop N·state_MACs`",
-        "- state MACs per neuron per step: LIF 1, ALIF 3, ReLU-SRNN 5, integrator 1, GRU/LSTM 3 "
-        "(Ponghiran eq. 10), RNN 0, linear 0",
-        "- RNN/GRU/LSTM layer (per direction): `G·n·(m+n)` synaptic MACs + `3n` (G = 1, 3, 4)",
+        f"- state MACs per neuron per step: {_state_macs_text()}",
+        "- RNN/GRU/LSTM layer (per direction): `G·n·(m+n)` synaptic MACs + `3n` "
+        f"(G = {', '.join(str(cost_of(k).gates) for k in RNN_BASELINES)})",
         f"- `Energy/step = {E_MAC_PJ} pJ · MAC + {E_AC_PJ} pJ · AC`; for spiking rows the AC term uses the paper's "
         "printed AC·fr (it needs the trained network's firing rates)",
         "- ✓: equal to the printed value within its printed precision (e.g. `142.6k` = ±50); "
