@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..models.srnn import BIDIRECTIONAL_MERGES
-from ..neurons import CELL_TYPES, CellCost, IdentityCell, IntegratorCell, LeakySumCell, cell_cost
+from ..neurons import CELLS, CellCost, IdentityCell, IntegratorCell, LeakySumCell, cell_cost
 
 E_MAC_PJ = 3.1
 E_AC_PJ = 0.1
@@ -60,13 +60,13 @@ def cost_of(kind: str) -> CellCost:
     """The cost attributes of a neuron choice or readout kind, from its cell class (no cell is built)."""
     if kind in READOUT_CELLS:
         return cell_cost(READOUT_CELLS[kind])
-    if kind not in CELL_TYPES:
+    if kind not in CELLS:
         raise ValueError(f"unknown neuron model '{kind}' for costing; valid choices: "
-                         f"{', '.join(sorted([*CELL_TYPES, *READOUT_CELLS]))}")
+                         f"{', '.join(sorted([*CELLS, *READOUT_CELLS]))}")
     return cell_cost(kind)
 
 
-STATE_MACS: dict[str, int] = {kind: cost_of(kind).state_macs for kind in (*CELL_TYPES, *READOUT_CELLS)}
+STATE_MACS: dict[str, int] = {kind: cost_of(kind).state_macs for kind in (*CELLS, *READOUT_CELLS)}
 """Multiplications per neuron per step of each neuron choice and readout, collected from the cell classes
 (module docstring)."""
 
@@ -225,7 +225,7 @@ def srnn_architecture(
     and projections :class:`srnn_bench.models.srnn.SRNN` builds for these sizes, with the same names
     (``layer{i}``, ``layer{i}_bwd``, ``head{j}``, ``readout``), from the cell classes alone.
 
-    ``neuron``: a neuron choice (``srnn_bench.neurons.CELL_TYPES``; ``relu`` = the non-spiking "ReLU SRNN",
+    ``neuron``: a neuron choice (``srnn_bench.neurons.CELLS``; ``relu`` = the non-spiking "ReLU SRNN",
     analog outputs); its ``gates`` widen the input and recurrent projections, its fixed
     ``recurrent_synapses`` overrides ``recurrent`` (as the model does).
     ``readout``: ``integrator``, ``linear``, ``population`` (De Geeter Sec. 4.2: a final population

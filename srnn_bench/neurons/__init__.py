@@ -18,7 +18,7 @@ synapses in front of the cell (defaults in brackets):
   ``neuron.backend`` is read by the model builder, not by the cell.
 
 The cost model (:mod:`srnn_bench.metrics.cost`) reads ``spiking``, ``state_macs_per_step``, ``gates`` and
-``recurrent_synapses`` from the cell CLASS of a choice (:data:`CELL_TYPES`, :func:`cell_cost`), without
+``recurrent_synapses`` from the cell CLASS of a choice (:data:`CELLS`, :func:`cell_cost`), without
 building one; a class whose attributes depend on an option computes them in ``attributes_for(**option)``
 (ALIF/LIF, the PLIF variants), which its instances use too.
 
@@ -112,34 +112,35 @@ def _conventional(cls, keys: set[str] = frozenset()) -> Callable[[Mapping, int, 
     return build
 
 
-CELLS: dict[str, Callable[[Mapping, int, Surrogate], nn.Module]] = {
-    "alif": _alif,
-    "lif": _alif,  # Yin's LIF is ALIF with beta = 0 (configs/neuron/lif.yaml)
-    "relu": _relu,
-    "src": _src,
-    "plif_v1": _plif("v1"),
-    "plif_v2": _plif("v2"),
-    "plif_traditional": _plif("traditional"),
-    "lstm": _conventional(LSTMCell, _GATED_KEYS),
-    "gru": _conventional(GRUCell, _GATED_KEYS),
-    "rnn": _conventional(RNNCell),
-}
+class Choice(NamedTuple):
+    """A ``neuron=`` choice: the cell class it builds, the ``attributes_for`` options that tell the choices of
+    one class apart (read by the cost model without building a cell), and its builder."""
+
+    cls: type[nn.Module]
+    options: dict
+    build: Callable[[Mapping, int, Surrogate], nn.Module]
 
 
-CELL_TYPES: dict[str, tuple[type[nn.Module], dict]] = {
-    "alif": (ALIFCell, {"adaptive": True}),
-    "lif": (ALIFCell, {"adaptive": False}),
-    "relu": (ReLUCell, {}),
-    "src": (SRCCell, {}),
-    "plif_v1": (PLIFCell, {"variant": "v1"}),
-    "plif_v2": (PLIFCell, {"variant": "v2"}),
-    "plif_traditional": (PLIFCell, {"variant": "traditional"}),
-    "lstm": (LSTMCell, {}),
-    "gru": (GRUCell, {}),
-    "rnn": (RNNCell, {}),
+CELLS: dict[str, Choice] = {
+    "alif": Choice(ALIFCell, {"adaptive": True}, _alif),
+    "lif": Choice(ALIFCell, {"adaptive": False}, _alif),  # Yin's LIF is ALIF with beta = 0 (configs/neuron/lif.yaml)
+    "relu": Choice(ReLUCell, {}, _relu),
+    "src": Choice(SRCCell, {}, _src),
+    "plif_v1": Choice(PLIFCell, {"variant": "v1"}, _plif("v1")),
+    "plif_v2": Choice(PLIFCell, {"variant": "v2"}, _plif("v2")),
+    "plif_traditional": Choice(PLIFCell, {"variant": "traditional"}, _plif("traditional")),
+    "lstm": Choice(LSTMCell, {}, _conventional(LSTMCell, _GATED_KEYS)),
+    "gru": Choice(GRUCell, {}, _conventional(GRUCell, _GATED_KEYS)),
+    "rnn": Choice(RNNCell, {}, _conventional(RNNCell)),
 }
-"""The cell class each choice of :data:`CELLS` builds and the options of ``attributes_for`` that tell the
-choices of one class apart (tests/test_cost_model.py checks both against built cells)."""
+"""The one registry of neuron choices (tests/test_cost_model.py checks each class and its options against the
+cell its builder makes)."""
+
+
+def _choice(name: str) -> Choice:
+    if name not in CELLS:
+        raise ValueError(f"unknown neuron '{name}'; valid choices: {', '.join(sorted(CELLS))}")
+    return CELLS[name]
 
 
 class CellCost(NamedTuple):
@@ -152,12 +153,10 @@ class CellCost(NamedTuple):
 
 
 def cell_cost(cell: str | type[nn.Module], **options) -> CellCost:
-    """The cost attributes of a neuron choice (a key of :data:`CELL_TYPES`) or of a cell class (with the
+    """The cost attributes of a neuron choice (a key of :data:`CELLS`) or of a cell class (with the
     ``options`` of its ``attributes_for``), read from the class: no cell is built."""
     if isinstance(cell, str):
-        if cell not in CELL_TYPES:
-            raise ValueError(f"unknown neuron '{cell}'; valid choices: {', '.join(sorted(CELL_TYPES))}")
-        cell, options = CELL_TYPES[cell]
+        cell, options, _ = _choice(cell)
     attrs = {k: getattr(cell, k, None) for k in ("spiking", "state_macs_per_step", "gates", "recurrent_synapses")}
     if options:
         attrs.update(cell.attributes_for(**options))
@@ -166,15 +165,12 @@ def cell_cost(cell: str | type[nn.Module], **options) -> CellCost:
 
 
 def build_cell(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    name = cfg["name"]
-    if name not in CELLS:
-        raise ValueError(f"unknown neuron '{name}'; valid choices: {', '.join(sorted(CELLS))}")
-    return CELLS[name](cfg, size, surrogate)
+    return _choice(cfg["name"]).build(cfg, size, surrogate)
 
 
 __all__ = [
     "CELLS",
-    "CELL_TYPES",
+    "Choice",
     "S0_SCHEMES",
     "U0_SCHEMES",
     "ALIFCell",

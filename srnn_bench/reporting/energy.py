@@ -36,7 +36,7 @@ from ..metrics.cost import (
     rnn_architecture,
     srnn_architecture,
 )
-from ..neurons import CELL_TYPES
+from ..neurons import CELLS
 from ..utils import layout
 
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, as for python -m srnn_bench")
     ap.add_argument("--run-dir", type=Path, help="read config.yaml and measured rates from this run directory")
-    ap.add_argument("--arch", choices=["config", *sorted(CELL_TYPES)], default="config",
+    ap.add_argument("--arch", choices=["config", *sorted(CELLS)], default="config",
                     help="cost a network of these neurons given by its layer sizes instead of the config")
     ap.add_argument("--hidden", type=int, nargs="+", help="layer sizes (with --arch)")
     ap.add_argument("--dense", type=int, nargs="*", default=[],
