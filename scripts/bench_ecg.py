@@ -37,7 +37,7 @@ from srnn_bench.utils.io import atomic_write_text  # noqa: E402
 
 
 def _batch(b: int):
-    from srnn_bench.data.ecg import read_yin_mat
+    from srnn_bench.data.datasets.ecg import read_yin_mat
 
     data = Path(os.environ.get("SRNN_BENCH_DATA") or ROOT.parent / "shared" / "data") / "yin2021" / "data" / "QTDB_train.mat"
     if data.is_file():

@@ -56,8 +56,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import IGNORE_INDEX, DataError, DataSplits, make_splits
-from .cache import cached_arrays, missing_data_message
+from ..base import IGNORE_INDEX, DataError, DataSplits, make_splits
+from ..cache import cached_arrays, missing_data_message
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ def read_yin_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def ensure_yin_present(cfg, data_dir) -> Path:
     """The folder holding both ``QTDB_*.mat`` files; downloads (with SHA-256 check) what is absent."""
-    from .cache import download
+    from ..cache import download
 
     root = Path(cfg.get("root") or Path(data_dir) / YIN_FOLDER).expanduser()
     for name, sha in YIN_SHA256.items():
