@@ -37,7 +37,7 @@ from srnn_bench.utils.io import atomic_write_text  # noqa: E402
 
 
 def _batch(b: int):
-    from srnn_bench.data.ecg import read_yin_mat
+    from srnn_bench.data.datasets.ecg import read_yin_mat
 
     data = Path(os.environ.get("SRNN_BENCH_DATA") or ROOT.parent / "shared" / "data") / "yin2021" / "data" / "QTDB_train.mat"
     if data.is_file():
@@ -49,14 +49,13 @@ def _batch(b: int):
 
 
 def _model(backend: str, experiment: str = "ecg_alif"):
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
     from srnn_bench.models import build_model
+    from srnn_bench.resources import compose
     from srnn_bench.surrogates import build_surrogate
 
-    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
-        cfg = compose(config_name="config", overrides=[f"experiment={experiment}", f"neuron.backend={backend}"])
+    cfg = compose([f"experiment={experiment}", f"neuron.backend={backend}"])
     torch.manual_seed(0)
     neuron = OmegaConf.to_container(cfg.neuron, resolve=True)
     return build_model(OmegaConf.to_container(cfg.model, resolve=True), 4, 6, neuron, build_surrogate(cfg.surrogate))

@@ -169,3 +169,22 @@ def test_authors_style_loop_with_spiking_outputs_is_the_ecg_network():
                  (peer.i2h[0].weight, ref.layers[0].w_in.weight), (peer.tau_m[0], ref.layers[0].cell.tau_m)]:
         assert ((a.grad - b.grad).abs().max() / b.grad.abs().max().clamp_min(1e-30)) < 1e-9
     assert ref.readout.cell.tau_adp.grad.abs().sum() > 0
+
+
+def test_bench_ecg_builds_the_composed_experiment_through_resources_compose():
+    """scripts/bench_ecg.py's models come from srnn_bench.resources.compose (the one compose): the same
+    parameters as the ecg_alif / ecg_lstm experiments built here, on the backend asked for."""
+    from omegaconf import OmegaConf
+
+    import bench_ecg
+
+    assert "initialize_config_dir" not in (ROOT / "scripts" / "bench_ecg.py").read_text()
+    for experiment in ("ecg_alif", "ecg_lstm"):
+        cfg = compose([f"experiment={experiment}", "neuron.backend=reference"])
+        torch.manual_seed(0)
+        want = build_model(OmegaConf.to_container(cfg.model, resolve=True), 4, 6,
+                           OmegaConf.to_container(cfg.neuron, resolve=True), build_surrogate(cfg.surrogate))
+        got = bench_ecg._model("reference", experiment)
+        assert type(got) is type(want)
+        a, b = want.state_dict(), got.state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -45,3 +45,46 @@ def test_wrong_checksum_names_file(tmp_path):
     verify_checksum(p, md5="900150983cd24fb0d6963f7d28e17f72")
     with pytest.raises(DataError, match="wrong MD5"):
         verify_checksum(p, md5="0" * 32)
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """A local HTTP server (no network) serving ``tmp_path / "served"``; yields (folder, base URL)."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_wrong_checksum_download_never_appears_under_its_name(http_root, tmp_path):
+    import hashlib
+
+    served, base = http_root
+    (served / "f.bin").write_bytes(b"payload")
+    sha = hashlib.sha256(b"payload").hexdigest()
+    dest = tmp_path / "dl" / "f.bin"
+    with pytest.raises(DataError) as e:
+        download(base + "f.bin", dest, sha256="0" * 64)
+    msg = str(e.value)
+    assert "\n" not in msg and f"downloaded sha256 {sha} does not match the published {'0' * 64}" in msg
+    assert msg.startswith("f.bin: ") and str(dest) in msg and base + "f.bin" in msg
+    assert not dest.exists() and list(dest.parent.iterdir()) == []  # neither the file nor a temp file
+    with pytest.raises(DataError, match=r"downloaded md5 .* does not match the published 0{32}"):
+        download(base + "f.bin", dest, md5="0" * 32)
+    assert list(dest.parent.iterdir()) == []
+    assert download(base + "f.bin", dest, sha256=sha) == dest and dest.read_bytes() == b"payload"
+    with pytest.raises(DataError, match=r"could not download nope.bin from .*HTTPError"):
+        download(base + "nope.bin", dest.parent / "nope.bin")
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["f.bin"]

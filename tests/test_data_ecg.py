@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from srnn_bench.data import IGNORE_INDEX, DataError, build_data
-from srnn_bench.data.ecg import CLASSES, fiducials, label_steps
+from srnn_bench.data.datasets.ecg import CLASSES, fiducials, label_steps
 from srnn_bench.data.fixtures import ECG_BEAT as BEAT
 from srnn_bench.data.fixtures import ECG_BEAT_ANN as BEAT_ANN
 from srnn_bench.data.fixtures import make_qtdb

@@ -14,7 +14,7 @@ from conftest import ROOT, compose
 
 from srnn_bench.data import IGNORE_INDEX, DataError, build_data
 from srnn_bench.data.cache import sha256_file
-from srnn_bench.data.ecg import YIN_SHA256, read_yin_mat
+from srnn_bench.data.datasets.ecg import YIN_SHA256, read_yin_mat
 from srnn_bench.data.fixtures import write_yin_qtdb
 from srnn_bench.metrics import per_step_counts
 

@@ -35,10 +35,10 @@ def test_dataset_readers_are_named_after_their_configs():
     assert set(DATASETS) == configs
     package = ROOT / "srnn_bench" / "data" / "datasets"
     readers = {p.stem for p in package.glob("*.py")} - {"__init__"}
-    assert {m.rpartition(".")[2] for m in DATASETS.values()} - {"ecg"} == readers  # no stray module, none missing
+    assert {m.rpartition(".")[2] for m in DATASETS.values()} == readers  # no stray module, none missing
     for name, module in DATASETS.items():
         stem = module.rpartition(".")[2]
         family = name in stem.split("_") or (name.endswith(stem) and stem in DATASETS)
         assert stem == name or family, (name, module)
-        assert module.startswith("srnn_bench.data.datasets.") or module == "srnn_bench.data.ecg", module
+        assert module.startswith("srnn_bench.data.datasets."), module
         assert callable(importlib.import_module(module).build), module

@@ -270,3 +270,21 @@ def test_smoke_every_cell(tmp_path, table):
     for cell in TABLES[table].cells:
         assert (tmp_path / "runs" / cell.name / "seed0" / "metrics.json").is_file(), cell.name
         assert "(n=1)" in _row(text, cell.name)
+
+
+OLD_SMOKE = ["trainer.epochs=1", "dataset.limit_train=8", "dataset.limit_test=8", "trainer.batch_size=4",
+             "trainer.eval_batch_size=8", "trainer.progress=false", "trainer.device=cpu", "trainer.num_threads=1"]
+"""The hand-written smoke overrides ``SMOKE_OVERRIDES`` replaced by ``debug=smoke`` (issue #15)."""
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_smoke_overrides_use_the_debug_group_and_compose_as_before(table):
+    from omegaconf import OmegaConf
+
+    assert "debug=smoke" in SMOKE_OVERRIDES
+    assert not any(o.split("=")[0] in ("trainer.epochs", "trainer.progress", "trainer.device", "trainer.num_threads")
+                   for o in SMOKE_OVERRIDES)  # what configs/debug/smoke.yaml already sets
+    for cell in TABLES[table].cells:
+        base = [f"experiment={cell.experiment}", *cell.overrides]
+        new, old = compose([*base, *SMOKE_OVERRIDES]), compose([*base, *OLD_SMOKE])
+        assert OmegaConf.to_container(new, resolve=False) == OmegaConf.to_container(old, resolve=False), cell.name

@@ -10,17 +10,20 @@ from __future__ import annotations
 import importlib
 import inspect
 
-from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first
+from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first, with_defaults
 from .datasets import DATASETS
 
 
 def build_data(cfg, data_dir: str, test_only: bool = False) -> DataSplits:
     """The splits of ``dataset.name``. ``test_only`` (``srnn_bench.evaluate``): a loader that supports it
     reads only the test split (``train`` empty, ``val`` None), so an evaluation needs only the test
-    files; the others build every split as for training. Training never sets it."""
+    files; the others build every split as for training. Training never sets it. The reader gets ``cfg``
+    over its YAML defaults (:func:`~srnn_bench.data.base.with_defaults`): a key ``cfg`` lacks has the
+    value of ``configs/dataset/<name>.yaml``."""
     name = cfg["name"]
     if name not in DATASETS:
         raise ValueError(f"unknown dataset '{name}'; valid choices: {', '.join(sorted(DATASETS))}")
+    cfg = with_defaults(cfg)
     build = importlib.import_module(DATASETS[name]).build
     if test_only and "test_only" in inspect.signature(build).parameters:
         return build(cfg, data_dir, test_only=True)

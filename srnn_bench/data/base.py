@@ -8,6 +8,7 @@ A dataset builder returns :class:`DataSplits`: ``torch.utils.data.Dataset`` obje
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,36 @@ IGNORE_INDEX = -100
 
 class DataError(ValueError):
     """A dataset file is missing, corrupt or of the wrong shape; the message names the file and the fix."""
+
+
+DATASET_GROUP = "dataset"
+"""The config group of the dataset options: ``configs/dataset/<name>.yaml`` holds every default of ``<name>``."""
+
+
+@functools.lru_cache(maxsize=None)
+def yaml_defaults(name: str) -> dict:
+    """The defaults of dataset ``name``: ``configs/dataset/<name>.yaml`` (of :data:`srnn_bench.resources.CONFIG_DIR`)
+    as a dict, the one place each dataset default is written (issue #15)."""
+    from omegaconf import OmegaConf
+
+    from ..resources import CONFIG_DIR, choices
+
+    path = CONFIG_DIR / DATASET_GROUP / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown dataset '{name}' (no {path}); valid choices: {', '.join(choices(DATASET_GROUP))}")
+    data = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    data.pop("defaults", None)
+    return data
+
+
+def with_defaults(cfg) -> dict:
+    """``cfg`` (a composed ``dataset`` node, a saved run's, or a dict with at least ``name``) merged over
+    :func:`yaml_defaults` of its ``name``, interpolations resolved: what every reader's ``build`` gets from
+    :func:`srnn_bench.data.build_data`, so readers index ``cfg["key"]`` and never repeat a default."""
+    from omegaconf import DictConfig, OmegaConf
+
+    given = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    return {**yaml_defaults(str(given["name"])), **given}
 
 
 class TensorSequenceDataset(Dataset):
@@ -90,13 +121,13 @@ def limit(x: torch.Tensor, y: torch.Tensor, n: int | None):
 def make_splits(
     x, y, x_test, y_test, cfg, *, n_classes: int, per_step_labels: bool = False, binary_input: bool = False
 ) -> DataSplits:
-    """Common tail of every in-memory builder: validation hold-out, limits, datasets."""
-    (x_tr, y_tr), val = split_validation(x, y, float(cfg.get("val_fraction", 0.0)), int(cfg.get("split_seed", 0)))
-    x_tr, y_tr = limit(x_tr, y_tr, cfg.get("limit_train"))
-    x_test, y_test = limit(x_test, y_test, cfg.get("limit_test"))
+    """Common tail of every in-memory builder: validation hold-out, limits, datasets (``cfg``: :func:`with_defaults`)."""
+    (x_tr, y_tr), val = split_validation(x, y, float(cfg["val_fraction"]), int(cfg["split_seed"]))
+    x_tr, y_tr = limit(x_tr, y_tr, cfg["limit_train"])
+    x_test, y_test = limit(x_test, y_test, cfg["limit_test"])
     val_ds = None
     if val is not None:
-        val_ds = TensorSequenceDataset(*limit(*val, cfg.get("limit_test")))
+        val_ds = TensorSequenceDataset(*limit(*val, cfg["limit_test"]))
     return DataSplits(
         train=TensorSequenceDataset(x_tr, y_tr),
         test=TensorSequenceDataset(x_test, y_test),

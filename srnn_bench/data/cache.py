@@ -1,4 +1,5 @@
-"""On-disk cache of preprocessed arrays, and the download / missing-data path shared by all datasets.
+"""On-disk cache of preprocessed arrays, and the download / missing-data path shared by all datasets
+(:func:`download` also fetches the zoo's published checkpoints).
 
 Cache entries live under ``<data_dir>/cache/<dataset>/<key>.npz`` where ``key`` hashes the dataset
 name, the dataset *version* string and the *full* preprocessing config: a changed encoder or
@@ -89,8 +90,10 @@ def missing_data_message(dataset: str, expected: str | Path, layout: str, source
     )
 
 
-def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str | None = None, what: str = "") -> Path:
-    """Download ``url`` to ``dest`` atomically and verify its checksum.
+def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str | None = None, what: str = "",
+             timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``dest`` atomically, checksum verified before the rename: a failed or corrupt
+    download never appears under ``dest`` (the project's one checked downloader; the zoo's too).
 
     Raises :class:`DataError` with one line (what failed, the URL, where to put the file by hand)
     instead of a raw urllib traceback when the network is unavailable or the checksum is wrong.
@@ -100,21 +103,37 @@ def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str 
 
     def fetch(tmp: str) -> None:
         try:
-            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
-                shutil.copyfileobj(r, f)
+            with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f, 1 << 20)
         except (urllib.error.URLError, OSError, TimeoutError) as e:
-            reason = getattr(e, "reason", e)
-            raise DataError(f"could not download {name} from {url} ({reason}); download it by hand and place it at {dest}") from None
+            reason = (str(getattr(e, "reason", e)).splitlines() or [""])[0]
+            raise DataError(f"could not download {name} from {url} ({type(e).__name__}: {reason}); "
+                            f"download it by hand and place it at {dest}") from None
+        if wrong := checksum_mismatch(tmp, md5=md5, sha256=sha256):
+            algorithm, got, expected = wrong
+            raise DataError(f"{name}: wrong {_NAMES[algorithm]} (downloaded {algorithm} {got} does not match the "
+                            f"published {expected}): corrupt or a different version, nothing was saved at {dest}; "
+                            f"fetch it again, or get it from {url} and place it there")
 
-    atomic_write(dest, fetch, suffix=dest.suffix)
-    verify_checksum(dest, md5=md5, sha256=sha256)
-    return dest
+    return atomic_write(dest, fetch, suffix=dest.suffix)
+
+
+_NAMES = {"md5": "MD5", "sha256": "SHA-256"}
+
+
+def checksum_mismatch(
+    path: str | Path, *, md5: str | None = None, sha256: str | None = None
+) -> tuple[str, str, str] | None:
+    """``(algorithm, got, expected)`` of the first given checksum that ``path`` fails, else ``None``."""
+    for algorithm, expected in (("md5", md5), ("sha256", sha256)):
+        if expected and (got := file_digest(path, algorithm)) != expected:
+            return algorithm, got, expected
+    return None
 
 
 def verify_checksum(path: str | Path, *, md5: str | None = None, sha256: str | None = None) -> None:
     """Raise :class:`DataError` naming the file if its checksum differs from the published one."""
-    path = Path(path)
-    if md5 and (got := md5_file(path)) != md5:
-        raise DataError(f"{path}: wrong MD5 {got} (expected {md5}); the file is corrupt or a different version — delete it and fetch again")
-    if sha256 and (got := sha256_file(path)) != sha256:
-        raise DataError(f"{path}: wrong SHA-256 {got} (expected {sha256}); the file is corrupt or a different version — delete it and fetch again")
+    if wrong := checksum_mismatch(path, md5=md5, sha256=sha256):
+        algorithm, got, expected = wrong
+        raise DataError(f"{path}: wrong {_NAMES[algorithm]} {got} (expected {expected}); the file is corrupt or a "
+                        "different version — delete it and fetch again")

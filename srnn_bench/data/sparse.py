@@ -94,10 +94,10 @@ def split_indices(n: int, cfg) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(train, val) indices of a training set of ``n`` items: ``dataset.val_fraction`` held out with the
     fixed permutation of :func:`~srnn_bench.data.base.split_validation`, then ``limit_train`` / ``limit_test``."""
     idx = torch.arange(n)
-    (train, _), val = split_validation(idx, idx, float(cfg.get("val_fraction", 0.0)), int(cfg.get("split_seed", 0)))
-    train = limit(train, train, cfg.get("limit_train"))[0]
+    (train, _), val = split_validation(idx, idx, float(cfg["val_fraction"]), int(cfg["split_seed"]))
+    train = limit(train, train, cfg["limit_train"])[0]
     if val is not None:
-        val = limit(val[0], val[0], cfg.get("limit_test"))[0]
+        val = limit(val[0], val[0], cfg["limit_test"])[0]
     return train, val
 
 
@@ -106,11 +106,11 @@ def train_val_test(train_full: Dataset, test: Dataset, cfg, val: Dataset | None 
     has one (SSC's valid file, a split file's list), else ``dataset.val_fraction`` held out of train."""
     if val is not None:
         train_idx, _ = split_indices(len(train_full), {**dict(cfg), "val_fraction": 0.0})
-        val = limited(val, cfg.get("limit_test"))
+        val = limited(val, cfg["limit_test"])
     else:
         train_idx, val_idx = split_indices(len(train_full), cfg)
         val = subset(train_full, val_idx) if val_idx is not None else None
-    return subset(train_full, train_idx), val, limited(test, cfg.get("limit_test"))
+    return subset(train_full, train_idx), val, limited(test, cfg["limit_test"])
 
 
 def subset(ds: Dataset, indices: torch.Tensor | Sequence[int] | None) -> Dataset:

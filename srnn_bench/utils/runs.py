@@ -256,16 +256,20 @@ def _experiment_identity(experiment: str) -> tuple:
 
 
 def experiment_of(config: dict | None) -> str | None:
-    """The experiment file (``configs/experiment/<name>.yaml``) a run's resolved ``config.yaml`` is an instance
-    of (equal on :data:`IDENTITY_KEYS`), or ``None``: table builders match runs by this, never by a name."""
-    from ..resources import CONFIG_DIR
+    """The experiment file (``configs/experiment/<name>.yaml``, or ``<folder>/<name>.yaml`` such as
+    ``yin2021/ecg_0_8589``, the published networks) a run's resolved ``config.yaml`` is an instance of (equal
+    on :data:`IDENTITY_KEYS`), or ``None``: table builders match runs by this, never by a name. The file its
+    ``experiment_name`` names is tried first (``yin2021_ecg_0_8589`` names ``yin2021/ecg_0_8589``), then the
+    others in :func:`srnn_bench.resources.choices` order (top-level files before sub-folders)."""
+    from ..resources import choices
 
     if not config:
         return None
     mine = _identity(flat_config(config))
-    names = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
-    first = str(config.get("experiment_name"))
-    for exp in ([first] if first in names else []) + [n for n in names if n != first]:
+    names = sorted(choices("experiment"), key=lambda n: ("/" in n, n))
+    named = {n.replace("/", "_"): n for n in names} | {n: n for n in names}
+    first = named.get(str(config.get("experiment_name")))
+    for exp in ([first] if first else []) + [n for n in names if n != first]:
         if _experiment_identity(exp) == mine:
             return exp
     return None

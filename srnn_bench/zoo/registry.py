@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -296,23 +294,15 @@ def locate(name: str, data_dir: str | Path | None = None, download: bool = True)
 
 
 def fetch(url: str, path: Path, sha256: str, timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``path`` atomically; the sha256 is checked before the file gets its name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".part")
+    """Download ``url`` to ``path`` with the project's checked downloader (:func:`srnn_bench.data.cache.download`:
+    atomic, the sha256 checked before the file gets its name); its one-line error as a :class:`ZooError`."""
+    from ..data.base import DataError
+    from ..data.cache import download
+
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                out.write(chunk)
-        got = sha256_of(tmp)
-        if got != sha256:
-            raise ZooError(f"{url}: downloaded sha256 {got} does not match the published {sha256}")
-        os.replace(tmp, path)
-        return path
-    except OSError as e:  # URLError, timeouts, disk
-        raise ZooError(f"{url}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        return download(url, path, sha256=sha256, what=Path(path).name, timeout=timeout)
+    except DataError as e:
+        raise ZooError(str(e)) from None
 
 
 def by_sha256(digest: str) -> Published | None:

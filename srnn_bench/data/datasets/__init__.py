@@ -7,8 +7,7 @@ Two readers serve a family of configs; their module names say which:
 - ``mnist.py``: ``mnist``, ``fmnist``, ``smnist`` and ``psmnist`` (the IDX files of MNIST / Fashion-MNIST,
   as images or pixel sequences; ``mnist1d`` is a different dataset with its own module).
 
-``ecg`` is still read by ``srnn_bench/data/ecg.py`` (it moves here with a plain rename once the branch
-that edits it has landed). What several readers share stays one level up, in ``srnn_bench/data/``:
+What several readers share stays one level up, in ``srnn_bench/data/``:
 ``base`` (splits, collate, errors), ``cache`` (preprocessing cache, downloads, checksums), ``sparse``
 (sparse spike and array datasets, validation split), ``audio`` (waveform reading and features),
 ``presence`` (which datasets a data directory holds) and ``fixtures`` (small synthetic files in each
@@ -19,7 +18,7 @@ dataset's real format, for the tests). :data:`DATASETS` maps every config name t
 from __future__ import annotations
 
 DATASETS = {
-    "ecg": "srnn_bench.data.ecg",
+    "ecg": "srnn_bench.data.datasets.ecg",
     "fmnist": "srnn_bench.data.datasets.mnist",
     "gsc": "srnn_bench.data.datasets.gsc",
     "librispeech": "srnn_bench.data.datasets.librispeech",

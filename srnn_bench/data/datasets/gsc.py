@@ -54,7 +54,7 @@ EXPECTED = (
 
 
 def _root(cfg, data_dir: str | Path) -> Path:
-    return Path(cfg.get("root") or Path(data_dir) / FOLDER).expanduser()
+    return Path(cfg["root"] or Path(data_dir) / FOLDER).expanduser()
 
 
 def ensure_present(cfg, data_dir: str | Path) -> Path:
@@ -62,14 +62,14 @@ def ensure_present(cfg, data_dir: str | Path) -> Path:
     root = _root(cfg, data_dir)
     if (root / "testing_list.txt").is_file():
         return root
-    missing = missing_data_message("Google Speech Commands v1", root, EXPECTED, cfg.get("url") or URL)
-    if not cfg.get("download", True):
+    missing = missing_data_message("Google Speech Commands v1", root, EXPECTED, cfg["url"] or URL)
+    if not cfg["download"]:
         raise DataError(missing + " (dataset.download=false)")
-    tarball = Path(data_dir) / Path(cfg.get("url") or URL).name
+    tarball = Path(data_dir) / Path(cfg["url"] or URL).name
     try:
         if not tarball.is_file():
-            log.info("downloading %s to %s", cfg.get("url") or URL, tarball)
-            download(cfg.get("url") or URL, tarball, md5=cfg.get("md5") or None, what="speech_commands_v0.01.tar.gz")
+            log.info("downloading %s to %s", cfg["url"] or URL, tarball)
+            download(cfg["url"] or URL, tarball, md5=cfg["md5"] or None, what="speech_commands_v0.01.tar.gz")
         _extract(tarball, root)
     except DataError as e:
         raise DataError(f"{missing} (automatic download failed: {e})") from None
@@ -167,19 +167,19 @@ def _preprocess(root: Path, pre: dict, index) -> dict[str, np.ndarray]:
 
 
 def preprocess_config(cfg) -> dict:
-    features = str(cfg.get("features", "logmel"))
+    features = str(cfg["features"])
     if features not in ("logmel", "mfcc"):
         raise ValueError(f"dataset.features must be one of logmel, mfcc; got '{features}'")
     pre = {
         "features": features,
-        "n_fft": int(cfg.get("n_fft", 480)),
-        "hop": int(cfg.get("hop", 160)),
-        "n_mels": int(cfg.get("n_mels", 40)),
-        "fmin": float(cfg.get("fmin", 20.0)),
-        "fmax": float(cfg.get("fmax", 4000.0)),
-        "unknown_percent": float(cfg.get("unknown_percent", 10.0)),
-        "silence_percent": float(cfg.get("silence_percent", 10.0)),
-        "seed": int(cfg.get("split_seed", 0)),
+        "n_fft": int(cfg["n_fft"]),
+        "hop": int(cfg["hop"]),
+        "n_mels": int(cfg["n_mels"]),
+        "fmin": float(cfg["fmin"]),
+        "fmax": float(cfg["fmax"]),
+        "unknown_percent": float(cfg["unknown_percent"]),
+        "silence_percent": float(cfg["silence_percent"]),
+        "seed": int(cfg["split_seed"]),
     }
     for k in ("unknown_percent", "silence_percent"):
         if pre[k] < 0:
@@ -197,11 +197,11 @@ def build(cfg, data_dir: str) -> DataSplits:
     if len(a["x_train"]) == 0 or len(a["x_test"]) == 0:
         raise DataError(f"{root}: no training or no test clips found; {EXPECTED}")
     t = lambda k: torch.from_numpy(a[k])
-    x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg.get("limit_train"))
-    x_te, y_te = limit(t("x_test"), t("y_test"), cfg.get("limit_test"))
+    x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg["limit_train"])
+    x_te, y_te = limit(t("x_test"), t("y_test"), cfg["limit_test"])
     val = None
     if len(a["x_val"]):
-        val = TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg.get("limit_test")))
+        val = TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg["limit_test"]))
     return DataSplits(
         train=TensorSequenceDataset(x_tr, y_tr),
         test=TensorSequenceDataset(x_te, y_te),

@@ -54,7 +54,7 @@ ALIGN_HELP = (
 
 
 def _root(cfg, data_dir) -> Path:
-    return Path(cfg.get("root") or Path(data_dir) / "LibriSpeech").expanduser()
+    return Path(cfg["root"] or Path(data_dir) / "LibriSpeech").expanduser()
 
 
 def ensure_audio(cfg, data_dir, root: Path) -> None:
@@ -63,7 +63,7 @@ def ensure_audio(cfg, data_dir, root: Path) -> None:
             continue
         url = URL.format(part)
         missing = missing_data_message(f"LibriSpeech {part}", root / part, "<speaker>/<chapter>/*.flac", url)
-        if not cfg.get("download", True):
+        if not cfg["download"]:
             raise DataError(missing + " (dataset.download=false)")
         tarball = Path(data_dir) / f"{part}.tar.gz"
         try:
@@ -148,8 +148,8 @@ def _preprocess(root: Path, pre: dict) -> dict[str, np.ndarray]:
 
 def build(cfg, data_dir: str) -> DataSplits:
     pre = {
-        "max_frames": int(cfg.get("max_frames", 1000)),
-        "frame_tolerance": int(cfg.get("frame_tolerance", 2)),
+        "max_frames": int(cfg["max_frames"]),
+        "frame_tolerance": int(cfg["frame_tolerance"]),
         "features": "mfcc39-win25-hop10-mel26-delta5",
     }
     if pre["max_frames"] <= 0 or pre["frame_tolerance"] < 0:
@@ -161,16 +161,16 @@ def build(cfg, data_dir: str) -> DataSplits:
     key = {**pre, "root": str(root.resolve()), "alignments": hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]}
     a = cached_arrays(data_dir, "librispeech", VERSION, key, lambda: _preprocess(root, pre))
     labelled = np.concatenate([a[f"y_{s}"][a[f"y_{s}"] >= 0] for s in SPLITS])
-    n_classes = int(cfg.get("n_classes") or labelled.max() + 1)
+    n_classes = int(cfg["n_classes"] or labelled.max() + 1)
     if labelled.max() >= n_classes:
         raise DataError(f"{root / 'alignments'}: label {labelled.max()} >= dataset.n_classes={n_classes}")
     t = lambda k: torch.from_numpy(a[k])
-    x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg.get("limit_train"))
-    x_te, y_te = limit(t("x_test"), t("y_test"), cfg.get("limit_test"))
+    x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg["limit_train"])
+    x_te, y_te = limit(t("x_test"), t("y_test"), cfg["limit_test"])
     return DataSplits(
         train=TensorSequenceDataset(x_tr, y_tr),
         test=TensorSequenceDataset(x_te, y_te),
-        val=TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg.get("limit_test"))),
+        val=TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg["limit_test"])),
         n_inputs=39,
         n_classes=n_classes,
         n_steps=pre["max_frames"],

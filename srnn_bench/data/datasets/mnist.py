@@ -79,7 +79,6 @@ SOURCES = {
         },
     ),
 }
-DEFAULT_SOURCE = {"mnist": "mnist", "smnist": "mnist", "psmnist": "mnist", "fmnist": "fashion_mnist"}
 LAYOUT = "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz)"
 
 
@@ -177,24 +176,23 @@ class _Encode:
 def build(cfg, data_dir: str, test_only: bool = False) -> DataSplits:
     """The splits of ``cfg``; ``test_only`` (evaluation, :func:`srnn_bench.data.build_data`): the t10k files
     only, no training split (empty) and no validation split."""
-    name = cfg["name"]
-    source = cfg.get("source") or DEFAULT_SOURCE.get(name)
+    source = cfg["source"]
     if source not in SOURCES:
         raise ValueError(f"dataset.source must be one of {', '.join(SOURCES)}, got {source!r}")
-    layout = cfg.get("layout", "image")
+    layout = cfg["layout"]
     if layout not in ("image", "sequence"):
         raise ValueError(f"dataset.layout must be 'image' or 'sequence', got {layout!r}")
-    permute = bool(cfg.get("permute", False))
-    perm = torch.from_numpy(np.random.default_rng(int(cfg.get("permutation_seed", 0))).permutation(784)) if permute else None
-    index = window_index(784, int(cfg.get("window", 1)), int(cfg.get("stride", 1))) if layout == "sequence" else None
-    binarize = cfg.get("binarize")
+    permute = bool(cfg["permute"])
+    perm = torch.from_numpy(np.random.default_rng(int(cfg["permutation_seed"])).permutation(784)) if permute else None
+    index = window_index(784, int(cfg["window"]), int(cfg["stride"])) if layout == "sequence" else None
+    binarize = cfg["binarize"]
     binarize = None if binarize is None else float(binarize)
     enc = _Encode(layout, perm, index, binarize)
-    dl, md5 = bool(cfg.get("download", True)), bool(cfg.get("verify_md5", False))
+    dl, md5 = bool(cfg["download"]), bool(cfg["verify_md5"])
     x_te, y_te = load_split(data_dir, source, "test", dl, md5)
     if test_only:
         empty = ArrayDataset(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), enc)
-        train, val, test = empty, None, limited(ArrayDataset(x_te, y_te, enc), cfg.get("limit_test"))
+        train, val, test = empty, None, limited(ArrayDataset(x_te, y_te, enc), cfg["limit_test"])
     else:
         x_tr, y_tr = load_split(data_dir, source, "train", dl, md5)
         train, val, test = train_val_test(ArrayDataset(x_tr, y_tr, enc), ArrayDataset(x_te, y_te, enc), cfg)

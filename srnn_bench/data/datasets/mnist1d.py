@@ -32,7 +32,7 @@ def load_arrays(data_dir: str | Path, seed: int = 42) -> dict[str, np.ndarray]:
 
 
 def build(cfg, data_dir: str) -> DataSplits:
-    a = load_arrays(data_dir, int(cfg.get("generator_seed", 42)))
+    a = load_arrays(data_dir, int(cfg["generator_seed"]))
     as_seq = lambda v: torch.from_numpy(v).float().unsqueeze(-1)  # [N, 40] -> [N, 40, 1]
     return make_splits(
         as_seq(a["x"]), torch.from_numpy(a["y"]), as_seq(a["x_test"]), torch.from_numpy(a["y_test"]), cfg, n_classes=10

@@ -110,13 +110,13 @@ def _split_files(data_dir, split: str, download: bool) -> tuple[list[str], list[
 
 
 def build(cfg, data_dir: str) -> DataSplits:
-    n_steps = int(cfg.get("n_steps", 200))
+    n_steps = int(cfg["n_steps"])
     if n_steps < 1:
         raise ValueError(f"dataset.n_steps must be >= 1, got {n_steps}")
-    frames = cfg.get("frames", "binary")
+    frames = cfg["frames"]
     if frames not in ("binary", "count"):
         raise ValueError(f"dataset.frames must be 'binary' or 'count', got {frames!r}")
-    download, first = bool(cfg.get("download", True)), bool(cfg.get("first_saccade_only", False))
+    download, first = bool(cfg["download"]), bool(cfg["first_saccade_only"])
     train, val, test = train_val_test(
         NMNISTFrames(*_split_files(data_dir, "train", download), n_steps, frames, first),
         NMNISTFrames(*_split_files(data_dir, "test", download), n_steps, frames, first),

@@ -87,16 +87,16 @@ def is_binary(path, arrays: dict[str, np.ndarray], binary) -> bool:
 
 
 def build(cfg, data_dir: str) -> DataSplits:
-    if not cfg.get("path"):
+    if not cfg["path"]:
         raise DataError("dataset.path is not set: use dataset=npz dataset.path=FILE.npz")
     a = load_npz(cfg["path"])
-    binary = is_binary(cfg["path"], a, cfg.get("binary"))
+    binary = is_binary(cfg["path"], a, cfg["binary"])
     x, y = torch.from_numpy(a["x"].astype(np.float32)), torch.from_numpy(a["y"].astype(np.int64))
     if "x_test" in a:
         x_test, y_test = torch.from_numpy(a["x_test"].astype(np.float32)), torch.from_numpy(a["y_test"].astype(np.int64))
     else:
-        fraction = float(cfg.get("test_fraction", 0.2))
-        (x, y), test = split_validation(x, y, fraction, int(cfg.get("split_seed", 0)) + 1)
+        fraction = float(cfg["test_fraction"])
+        (x, y), test = split_validation(x, y, fraction, int(cfg["split_seed"]) + 1)
         if test is None:
             raise DataError(f"{cfg['path']}: no 'x_test'/'y_test', and dataset.test_fraction={fraction} of its "
                             f"{x.shape[0]} samples holds out none; add x_test/y_test, more samples or a larger "
@@ -111,7 +111,7 @@ def build(cfg, data_dir: str) -> DataSplits:
     labels = labels[labels != IGNORE_INDEX]
     if labels.numel() == 0:
         raise DataError(f"{cfg['path']}: every label is {IGNORE_INDEX} (unlabelled): nothing to train on")
-    n_classes = int(cfg.get("n_classes") or labels.max().item() + 1)
+    n_classes = int(cfg["n_classes"] or labels.max().item() + 1)
     if labels.max() >= n_classes:
         raise DataError(f"{cfg['path']}: label {labels.max().item()} >= dataset.n_classes={n_classes}")
     return make_splits(x, y, x_test, y_test, cfg, n_classes=n_classes, per_step_labels=y.ndim == 2, binary_input=binary)

@@ -149,7 +149,7 @@ def _bin_split(data_dir, name: str, split: str, dt_us: int, n_bins: int, authors
 
 def bins_of(cfg) -> tuple[int, int]:
     """(dt in microseconds, number of bins) from ``dataset.dt_ms`` and ``dataset.duration_ms``."""
-    dt_ms, duration_ms = float(cfg.get("dt_ms", 4.0)), float(cfg.get("duration_ms", 1000.0))
+    dt_ms, duration_ms = float(cfg["dt_ms"]), float(cfg["duration_ms"])
     if not dt_ms > 0:
         raise ValueError(f"dataset.dt_ms must be > 0, got {dt_ms}")
     if not duration_ms >= dt_ms:
@@ -169,8 +169,8 @@ def build(cfg, data_dir: str) -> DataSplits:
         raise ValueError(f"srnn_bench.data.datasets.shd_ssc serves {', '.join(SPECS)}, not '{name}'")
     spec = SPECS[name]
     dt_us, n_bins = bins_of(cfg)
-    authors = bool(cfg.get("authors_channels", False))
-    download = bool(cfg.get("download", True))
+    authors = bool(cfg["authors_channels"])
+    download = bool(cfg["download"])
 
     def load(split: str) -> SparseSpikeDataset:
         a = _bin_split(data_dir, name, split, dt_us, n_bins, authors, download)

@@ -133,15 +133,15 @@ def _signature(folder: Path, stems: list[str]) -> str:
 
 
 def build(cfg, data_dir: str) -> DataSplits:
-    channel, seq_len = int(cfg.get("channel", 3)), int(cfg.get("seq_len", 40))
+    channel, seq_len = int(cfg["channel"]), int(cfg["seq_len"])
     if channel not in range(4):
         raise ValueError(f"dataset.channel must be 0..3, got {channel}")
     if seq_len < 1:
         raise ValueError(f"dataset.seq_len must be >= 1, got {seq_len}")
-    labels = cfg.get("labels", "frame")
+    labels = cfg["labels"]
     if labels not in ("frame", "sequence"):
         raise ValueError(f"dataset.labels must be 'frame' or 'sequence', got {labels!r}")
-    quantize, drop_first = bool(cfg.get("quantize_8bit", True)), bool(cfg.get("drop_first_frame", True))
+    quantize, drop_first = bool(cfg["quantize_8bit"]), bool(cfg["drop_first_frame"])
     folder = data_folder(data_dir)
     split = read_split(data_dir)
     test_key = "test" if "test" in split else "eval"

@@ -66,7 +66,7 @@ def phone_index(phone_set: int) -> dict[str, int | None]:
 
 
 def _find_root(cfg, data_dir) -> Path:
-    if cfg.get("root"):
+    if cfg["root"]:
         return Path(cfg["root"]).expanduser()
     for name in ("TIMIT", "timit"):
         if (Path(data_dir) / name).is_dir():
@@ -157,11 +157,11 @@ def _preprocess(train: list[Path], test: list[Path], pre: dict) -> dict[str, np.
 
 def build(cfg, data_dir: str) -> DataSplits:
     pre = {
-        "phone_set": int(cfg.get("phone_set", 61)),
-        "test_set": str(cfg.get("test_set", "core")),
-        "max_frames": int(cfg.get("max_frames", 500)),
-        "val_fraction": float(cfg.get("val_fraction", 0.1)),
-        "seed": int(cfg.get("split_seed", 0)),
+        "phone_set": int(cfg["phone_set"]),
+        "test_set": str(cfg["test_set"]),
+        "max_frames": int(cfg["max_frames"]),
+        "val_fraction": float(cfg["val_fraction"]),
+        "seed": int(cfg["split_seed"]),
         "features": "mfcc39-win25-hop10-mel26-delta5",
     }
     if pre["phone_set"] not in (61, 39):
@@ -180,9 +180,9 @@ def build(cfg, data_dir: str) -> DataSplits:
     key = {**pre, "root": str(root.resolve()), "files": files}
     a = cached_arrays(data_dir, "timit", VERSION, key, lambda: _preprocess(train, test, pre))
     t = lambda k: torch.from_numpy(a[k])
-    x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg.get("limit_train"))
-    x_te, y_te = limit(t("x_test"), t("y_test"), cfg.get("limit_test"))
-    val = TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg.get("limit_test"))) if len(a["x_val"]) else None
+    x_tr, y_tr = limit(t("x_train"), t("y_train"), cfg["limit_train"])
+    x_te, y_te = limit(t("x_test"), t("y_test"), cfg["limit_test"])
+    val = TensorSequenceDataset(*limit(t("x_val"), t("y_val"), cfg["limit_test"])) if len(a["x_val"]) else None
     return DataSplits(
         train=TensorSequenceDataset(x_tr, y_tr),
         test=TensorSequenceDataset(x_te, y_te),

@@ -56,8 +56,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import IGNORE_INDEX, DataError, DataSplits, make_splits
-from .cache import cached_arrays, missing_data_message
+from ..base import IGNORE_INDEX, DataError, DataSplits, make_splits
+from ..cache import cached_arrays, missing_data_message
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +150,11 @@ def record_names(root: Path) -> list[str]:
 
 
 def ensure_present(cfg, data_dir) -> Path:
-    root = Path(cfg.get("root") or Path(data_dir) / FOLDER).expanduser()
+    root = Path(cfg["root"] or Path(data_dir) / FOLDER).expanduser()
     if root.is_dir() and record_names(root):
         return root
     missing = missing_data_message("QT database (QTDB)", root, EXPECTED, SOURCE)
-    if not cfg.get("download", True):
+    if not cfg["download"]:
         raise DataError(missing + " (dataset.download=false)")
     try:
         import wfdb
@@ -223,15 +223,15 @@ def read_yin_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def ensure_yin_present(cfg, data_dir) -> Path:
     """The folder holding both ``QTDB_*.mat`` files; downloads (with SHA-256 check) what is absent."""
-    from .cache import download
+    from ..cache import download
 
-    root = Path(cfg.get("root") or Path(data_dir) / YIN_FOLDER).expanduser()
+    root = Path(cfg["root"] or Path(data_dir) / YIN_FOLDER).expanduser()
     for name, sha in YIN_SHA256.items():
         if (root / name).is_file():
             continue
         url = YIN_URL.format(name=name)
         where = f"the authors' encoded QTDB {name} not found at {root / name}; get it from {url} (sha256 {sha[:12]}...)"
-        if not cfg.get("download", True):
+        if not cfg["download"]:
             raise DataError(f"{where} (dataset.download=false)")
         log.info("downloading %s to %s", url, root / name)
         try:
@@ -251,12 +251,12 @@ def build_yin2021(cfg, data_dir: str) -> DataSplits:
                         f"{list(x_test.shape[1:])} differ in [T, C]")
     x, y, x_test, y_test = (torch.from_numpy(a) for a in (x, y, x_test, y_test))
     splits = make_splits(x, y, x_test, y_test, cfg, n_classes=len(CLASSES), per_step_labels=True, binary_input=True)
-    splits.unlabelled_class = UNLABELLED[str(cfg.get("unlabelled", "mask"))]
+    splits.unlabelled_class = UNLABELLED[str(cfg["unlabelled"])]
     return splits
 
 
 def build(cfg, data_dir: str) -> DataSplits:
-    source, unlabelled = str(cfg.get("source", "physionet")), str(cfg.get("unlabelled", "mask"))
+    source, unlabelled = str(cfg["source"]), str(cfg["unlabelled"])
     if source not in SOURCES:
         raise ValueError(f"unknown dataset.source '{source}'; valid choices: {', '.join(SOURCES)}")
     if unlabelled not in UNLABELLED:
@@ -264,10 +264,10 @@ def build(cfg, data_dir: str) -> DataSplits:
     if source == "yin2021":
         return build_yin2021(cfg, data_dir)
     pre = {
-        "seq_len": int(cfg.get("seq_len", 1301)),
-        "normalise": str(cfg.get("normalise", "zscore")),
-        "max_gap_s": float(cfg.get("max_gap_s", 2.0)),
-        "min_labelled": float(cfg.get("min_labelled", 0.5)),
+        "seq_len": int(cfg["seq_len"]),
+        "normalise": str(cfg["normalise"]),
+        "max_gap_s": float(cfg["max_gap_s"]),
+        "min_labelled": float(cfg["min_labelled"]),
     }
     if pre["normalise"] not in ("zscore", "minmax"):
         raise ValueError(f"dataset.normalise must be one of zscore, minmax; got '{pre['normalise']}'")
@@ -277,11 +277,11 @@ def build(cfg, data_dir: str) -> DataSplits:
     names = record_names(root)
     key = {**pre, "root": str(root.resolve()), "records": names}
     a = cached_arrays(data_dir, "ecg", VERSION, key, lambda: _preprocess(root, names, pre))
-    frac = float(cfg.get("test_fraction", 0.2))
+    frac = float(cfg["test_fraction"])
     if not 0 < frac < 1:
         raise ValueError(f"dataset.test_fraction must be in (0, 1), got {frac}")
     recs = np.unique(a["record"])
-    perm = np.random.default_rng(int(cfg.get("split_seed", 0))).permutation(recs)
+    perm = np.random.default_rng(int(cfg["split_seed"])).permutation(recs)
     n_test = min(max(1, int(round(frac * len(recs)))), len(recs) - 1) if len(recs) > 1 else 0
     test_recs = set(perm[:n_test].tolist())
     is_test = np.isin(a["record"], list(test_recs))
