@@ -34,3 +34,15 @@ def test_top_level_files_first_and_a_different_run_is_none():
     assert experiment_of(_saved("yin2021/shd_87_41")) == "yin2021/shd_87_41"  # not shd_90_7, same identity
     assert experiment_of(_saved("yin2021/ecg_0_8589", "model.hidden=[37]")) is None
     assert experiment_of(None) is None
+
+
+@pytest.mark.parametrize("experiment", ["yin2021/ecg_0_8589", "yin2021/shd_90_7", "ecg_alif"])
+def test_run_name_of_an_experiment_as_composed_is_its_experiment_name(experiment):
+    """A nested experiment's groups are read from its own file (experiment_file): its run name has no
+    ``+group=option`` suffix, as the zoo records in results/zoo/ say (``yin2021_ecg_0_8589``)."""
+    from srnn_bench.utils.runs import experiment_file
+
+    cfg = compose([f"experiment={experiment}"])
+    assert experiment_file(cfg.experiment_name) == experiment
+    assert cfg.run_name == cfg.experiment_name
+    assert compose([f"experiment={experiment}", "surrogate=gaussian"]).run_name == f"{cfg.experiment_name}+surrogate=gaussian"

@@ -202,8 +202,9 @@ NAMED_GROUPS = ("dataset", "encoder", "model", "neuron", "surrogate", "optimizer
 
 
 def experiment_choices(experiment: str | None) -> dict[str, str]:
-    """``group -> option`` that ``experiment=<experiment>`` selects (the root defaults when there is no such
-    experiment file), read from the defaults lists of ``configs/config.yaml`` and the experiment file."""
+    """``group -> option`` that the experiment file selects (``experiment`` is its ``experiment_name`` or its
+    option, :func:`experiment_file`; the root defaults when there is no such file), read from the defaults
+    lists of ``configs/config.yaml`` and the experiment file."""
     import yaml
 
     from ..resources import CONFIG_DIR, ROOT_CONFIG
@@ -212,8 +213,9 @@ def experiment_choices(experiment: str | None) -> dict[str, str]:
     for entry in yaml.safe_load((CONFIG_DIR / ROOT_CONFIG).read_text()).get("defaults", []):
         if isinstance(entry, dict):
             choices.update({str(k): str(v) for k, v in entry.items()})
-    path = CONFIG_DIR / "experiment" / f"{experiment}.yaml"
-    if experiment and path.is_file():
+    option = experiment_file(experiment) if experiment else None
+    if option:
+        path = CONFIG_DIR / "experiment" / f"{option}.yaml"
         for entry in (yaml.safe_load(path.read_text()) or {}).get("defaults", []):
             if isinstance(entry, dict):
                 for k, v in entry.items():
@@ -255,6 +257,26 @@ def _experiment_identity(experiment: str) -> tuple:
     return _identity(flat_config(OmegaConf.to_container(cfg, resolve=False)))
 
 
+@functools.lru_cache(maxsize=None)
+def _experiment_files() -> dict[str, str]:
+    import yaml
+
+    from ..resources import CONFIG_DIR, choices
+
+    out = {}
+    for option in sorted(choices("experiment"), key=lambda n: ("/" in n, n)):
+        text = yaml.safe_load((CONFIG_DIR / "experiment" / f"{option}.yaml").read_text()) or {}
+        out.setdefault(str(text.get("experiment_name", option)), option)
+        out.setdefault(option, option)
+    return out
+
+
+def experiment_file(name: str) -> str | None:
+    """The ``experiment=`` option (``ecg_alif``, ``yin2021/ecg_0_8589``) whose file sets ``experiment_name: name``
+    (or is named ``name``), or ``None``."""
+    return _experiment_files().get(name)
+
+
 def experiment_of(config: dict | None) -> str | None:
     """The experiment file (``configs/experiment/<name>.yaml``, or ``<folder>/<name>.yaml`` such as
     ``yin2021/ecg_0_8589``, the published networks) a run's resolved ``config.yaml`` is an instance of (equal
@@ -267,8 +289,7 @@ def experiment_of(config: dict | None) -> str | None:
         return None
     mine = _identity(flat_config(config))
     names = sorted(choices("experiment"), key=lambda n: ("/" in n, n))
-    named = {n.replace("/", "_"): n for n in names} | {n: n for n in names}
-    first = named.get(str(config.get("experiment_name")))
+    first = experiment_file(str(config.get("experiment_name")))
     for exp in ([first] if first else []) + [n for n in names if n != first]:
         if _experiment_identity(exp) == mine:
             return exp
