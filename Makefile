@@ -16,10 +16,10 @@ endif
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
 
-.PHONY: install run test test-slow bench clean help reproduce-table1 reproduce-table2 reproduce-src-table2 reproduce-ponghiran-table1
+.PHONY: install run test test-unit test-e2e test-slow bench clean help reproduce-table1 reproduce-table2 reproduce-src-table2 reproduce-ponghiran-table1
 
 help:
-	@echo "make install | run | test | test-slow | bench | clean"
+	@echo "make install | run | test (= test-unit + test-e2e) | test-unit | test-e2e | test-slow | bench | clean"
 	@echo "make reproduce-table1 [SMOKE=1] [SEEDS='0 1 2'] | reproduce-table2 [RUNS=outputs] | reproduce-src-table2 | reproduce-ponghiran-table1"
 	@echo "any target: PY=/path/to/python uses that interpreter and skips the install step"
 
@@ -42,6 +42,14 @@ run: $(NEEDS)
 
 test: $(NEEDS)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# tests/unit: modules on their own (in-process, seconds); tests/e2e: the entry points a user types (the CLI,
+# run(), make, the wheel, the zoo), on generated fixtures and the real files of ../shared/data.
+test-unit: $(NEEDS)
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+
+test-e2e: $(NEEDS)
+	$(PY) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 test-slow: $(NEEDS)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)

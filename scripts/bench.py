@@ -365,7 +365,7 @@ def _long_sequences(models, n_in, n_classes, density, peak_bytes, saved_bytes, m
         "",
         "Truncated BPTT (`trainer.tbptt_steps`, srnn_bench/training/tbptt.py): only one chunk's graph is alive, so "
         "its memory is that of a k-step sequence plus the [T, B, C] readout outputs; the gradient equals the full "
-        "loss's with the paths through the state cut at chunk ends (tests/test_tbptt.py).",
+        "loss's with the paths through the state cut at chunk ends (tests/unit/test_tbptt.py).",
         f"The naive loop's full-BPTT peak is profiled only up to T = {NAIVE_FULL_PROFILE_MAX_T}: torch.profiler's "
         "memory recording of its one long step grows faster than linearly (1.6 GiB of RSS at T = 250, 10.7 GiB at "
         "T = 784, OOM-killed at T = 1301 on a 23 GiB shared machine); its saved bytes (no profiler) are given.",

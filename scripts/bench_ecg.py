@@ -4,10 +4,10 @@ T = 1301, batch 64, per-step NLL from step 10, Adam) three ways, alternated in o
     fused      our default (neuron.backend=fused: one C++ op per layer, hand-written BPTT)
     reference  our per-step autograd loop (neuron.backend=reference)
     authors    a per-step loop written like the authors' ECG script (scripts/bench_peers.py, AuthorsStyleSRNN
-               with spiking outputs; same weights, same numbers: tests/test_bench_script.py)
+               with spiking outputs; same weights, same numbers: tests/e2e/test_bench_script.py)
     lstm_fused / lstm_reference   the ecg_lstm baseline (4 -> LSTM 36 -> linear 6) through torch's nn.LSTM
                kernel vs the per-step cell loop (neuron.backend=fused / reference; same numbers:
-               tests/test_conventional_fast.py)
+               tests/unit/test_conventional_fast.py)
 
     python scripts/bench_ecg.py [--threads 1] [--repeats 3] [--out results/bench_ecg.md]
 

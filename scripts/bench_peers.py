@@ -12,7 +12,7 @@ the same optimiser (Adam) and the same timers and memory probe to every variant.
                  Yin et al. 2021 eqs 5-8 recomputing ``exp(-1/tau)`` every step, and the Multi-Gaussian
                  surrogate (semantics.md §1) in its own ``autograd.Function``. Weights, time constants and
                  the initial membranes are those of the reference model, so it computes the same numbers
-                 (tests/test_bench_script.py checks this). The authors' per-step ``.cpu().numpy()`` copies of
+                 (tests/e2e/test_bench_script.py checks this). The authors' per-step ``.cpu().numpy()`` copies of
                  the hidden activity (logging) are left out: they are not part of the training step.
                  With a spiking readout (``ecg_alif``) the output layer is an ALIF population updated the
                  same way, its membrane the per-step readout, as in the authors' ECG script

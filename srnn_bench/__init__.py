@@ -4,7 +4,7 @@ import os as _os
 
 # MKL's conditional numerical reproducibility (strict mode): its GEMMs then sum in an order that does
 # not depend on the thread count, so 1 and N torch threads train bitwise the same network on CPU
-# (README, "Reliability"; tests/test_sharp_edges.py). Read by MKL at its first call: set it before any
+# (README, "Reliability"; tests/e2e/test_sharp_edges.py). Read by MKL at its first call: set it before any
 # torch computation. An explicit MKL_CBWR in the environment is kept.
 _os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 

@@ -75,7 +75,7 @@ def first_use_check(layer, x: torch.Tensor, ops: Ops, steps: int = 8, rows: int 
     device. ``None`` when they agree (spikes identical, membranes and every gradient within 1e-3
     relative, loose on purpose: it catches a broken kernel or compiler, not rounding), else the reason.
 
-    The Triton ops were verified only in Triton's CPU interpreter (tests/test_triton_kernels.py), not
+    The Triton ops were verified only in Triton's CPU interpreter (tests/unit/test_triton_kernels.py), not
     on a GPU; this check keeps an untested device from training on wrong numbers.
     """
     key = (str(x.device), x.dtype, type(layer.cell), type(getattr(layer.cell, "spike_fn", None)), layer.w_rec is not None)

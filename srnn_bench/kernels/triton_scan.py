@@ -1,7 +1,7 @@
 """Triton kernels of the ``fused`` backend for CUDA tensors: ALIF/LIF layer and leaky-integrator readout.
 
 STATUS: numbers tested in Triton's CPU interpreter only (``TRITON_INTERPRET=1``,
-tests/test_triton_kernels.py); every variant also compiles ahead of time to an sm_90 cubin without a
+tests/unit/test_triton_kernels.py); every variant also compiles ahead of time to an sm_90 cubin without a
 GPU (the slow test there). Never run on a GPU so far: results, speed and launch limits on hardware
 are unverified.
 

@@ -32,7 +32,7 @@ ALIF ``alif``/LIF ``lif`` and the ReLU SRNN ``relu`` (:mod:`srnn_bench.neurons.a
 (Ponghiran eq. 10), the ``integrator`` readout (Yin Methods) and the ``linear`` readout / dense head.
 
 These conventions reproduce the paper's MAC counts for the ReLU SRNN rows and most ALIF rows exactly
-(README, "Metrics"; tests/test_energy.py); where they cannot, the README says so.
+(README, "Metrics"; tests/unit/test_energy.py); where they cannot, the README says so.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ CELLS: dict[str, Choice] = {
     "gru": Choice(GRUCell, {}, _conventional(GRUCell, _GATED_KEYS)),
     "rnn": Choice(RNNCell, {}, _conventional(RNNCell)),
 }
-"""The one registry of neuron choices (tests/test_cost_model.py checks each class and its options against the
+"""The one registry of neuron choices (tests/unit/test_cost_model.py checks each class and its options against the
 cell its builder makes)."""
 
 

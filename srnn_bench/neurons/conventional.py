@@ -28,7 +28,7 @@ wponghiran/imp-snns-for-sl neural_networks.py, classes LSTM and GRU, from pytorc
 Fast path (``neuron.backend=fused``, the default): a whole layer runs as one call of torch's own sequence
 kernel (``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``, via ``torch.func.functional_call`` on the layer's own
 weights: ``weight_ih = W_in``, ``weight_hh = W_rec``, ``bias_ih = b``, ``bias_hh = 0``) — the same formulas
-with the same gate order, so the same numbers (tests/test_conventional_fast.py: float64 outputs and
+with the same gate order, so the same numbers (tests/unit/test_conventional_fast.py: float64 outputs and
 gradients against the cell loop). It applies when the options allow (no ``dropout``, no ``batch_norm``,
 a recurrent layer, no per-step membrane recorded); otherwise, and with ``backend=reference``, the layer
 steps the cell in a Python loop.

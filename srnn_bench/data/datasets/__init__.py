@@ -12,7 +12,7 @@ What several readers share stays one level up, in ``srnn_bench/data/``:
 (sparse spike and array datasets, validation split), ``audio`` (waveform reading and features),
 ``presence`` (which datasets a data directory holds) and ``fixtures`` (small synthetic files in each
 dataset's real format, for the tests). :data:`DATASETS` maps every config name to its reader;
-``tests/test_data_listing.py`` checks that it covers ``configs/dataset/`` and follows these names.
+``tests/e2e/test_data_listing.py`` checks that it covers ``configs/dataset/`` and follows these names.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 from srnn_bench.zoo import cli, registry
 from srnn_bench.zoo.convert import Converter, shapes_match
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SRNN_BENCH_DATA") or ROOT.parent / "shared" / "data")
 FAKE = "tests_fake_converters"
 PREFIX = "authors_net."

@@ -8,7 +8,7 @@ Tolerances: spikes must be identical. Membranes and the readout match to roundin
 ``tl.dot`` (numpy in the interpreter) sums ``s_{t-1} W_rec^T`` in another order than the CPU BLAS of
 the reference (1e-6 relative in float32, 1e-12 in float64). Every gradient (weights, biases, tau_m,
 tau_adp, initial state) within 1e-5 relative (float32) / 1e-10 (float64) of the reference autograd,
-the bounds of tests/test_kernels.py.
+the bounds of tests/unit/test_kernels.py.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ if not INTERPRETED:
     def test_rerun_in_fresh_process_with_interpreter():
         """This process imported triton in compiled mode before this file: run the file in a fresh process."""
         env = {**os.environ, "TRITON_INTERPRET": "1"}
-        root = Path(__file__).resolve().parents[1]
+        root = Path(__file__).resolve().parents[2]
         res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__], cwd=root,
                              env=env, capture_output=True, text=True, check=False)  # fmt: skip
         assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
@@ -230,7 +230,7 @@ def test_triton_fewer_saved_bytes_than_reference(triton_ops):
 
 def test_dispatch_routes_cuda_to_triton(monkeypatch):
     """select_ops: CUDA -> Triton ops (dense projection); too wide, no triton, other device -> one-line reason.
-    (CPU -> the C++ ops is checked by tests/test_kernels.py.) The first-use check is tested below."""
+    (CPU -> the C++ ops is checked by tests/unit/test_kernels.py.) The first-use check is tested below."""
     checked = []
     monkeypatch.setattr(dispatch, "first_use_check", lambda layer, x, ops: checked.append(ops) or None)
     layer = SimpleNamespace(size=64, w_rec=object())
@@ -324,7 +324,7 @@ def test_compiles_for_sm90_within_shared_memory():
     (Triton front end, tl.dot tile sizes, float64 dot, ptxas) and fits an H100's 227 KiB of shared memory.
     Launching it needs a GPU: not checked here."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     res = subprocess.run([sys.executable, "-c", AOT_SCRIPT], cwd=root, env=env, capture_output=True, text=True,
                          check=False)  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]

@@ -12,7 +12,7 @@ from srnn_bench.data.base import with_defaults, yaml_defaults
 from srnn_bench.data.fixtures import random_mnist
 from srnn_bench.resources import compose
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "srnn_bench" / "data"
 
 

@@ -16,7 +16,7 @@ import torch
 from srnn_bench.zoo import registry, safe_load
 from srnn_bench.zoo.safe_load import UnsafeCheckpointError, load_authors_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SRNN_BENCH_DATA") or ROOT.parent / "shared" / "data")
 
 

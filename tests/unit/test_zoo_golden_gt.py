@@ -28,7 +28,7 @@ from srnn_bench.models import build_model
 from srnn_bench.neurons import ALIFState, alif_step
 from srnn_bench.surrogates import build_surrogate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 D = torch.float64
 FILES = {"gsc_0.91398": "GSC/0.91398-gscv1-_class.pth", "timit_0.66292": "TIMIT/0.66292-bi-srnn-v3_MN-v1.pth"}
 NAN_NEURON = 172  # GSC dense_1 (golden README, quirk 2)

@@ -1,6 +1,6 @@
 """Ponghiran & Roy's LSTM/GRU baseline options (srnn_bench/neurons/conventional.py; authors' code
 neural_networks.py LSTM/GRU): recurrent dropout with a per-sequence mask, per-gate BatchNorm of W x.
-With both off the cells equal PyTorch's (tests/test_models.py::test_lstm_gru_rnn_match_torch_cells)."""
+With both off the cells equal PyTorch's (tests/unit/test_models.py::test_lstm_gru_rnn_match_torch_cells)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SRNN_BENCH_DATA") or ROOT.parent / "shared" / "data")
 ECG_FILES = ["yin2021/NMI_vis/ecg/model_0.8589141409979619_36bptt-fr_MG.pth", "yin2021/data/QTDB_test.mat",
              "yin2021/data/QTDB_train.mat"]

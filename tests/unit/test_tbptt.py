@@ -7,13 +7,12 @@
   ``.detach()`` of the state every k steps, the full-sequence loss on the joined outputs, one
   backward. Every loss mode, both backends, float64, uneven chunks, ``skip_steps`` across a chunk end;
   ``tbptt_update=chunk`` against the same reference stepping SGD after every chunk;
-* a 2-epoch CLI-config run with TBPTT writes metrics.json, and a run killed -9 mid-epoch and resumed
-  equals it bit for bit; bad values fail with one line naming the key.
+* bad values fail with one line naming the key. (A 2-epoch CLI-config run with TBPTT, resumed mid-epoch
+  and after kill -9: tests/e2e/test_resume.py.)
 """
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -272,58 +271,3 @@ def test_valid_settings_pass_and_model_checks(tmp_path):
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="trainer.tbptt_steps must be an integer >= 0"):
         trainer(make_model(), tmp_path, tbptt_steps=-3)
-
-
-EXTRA = ("trainer.tbptt_steps=5", "trainer.loss=mean")  # T = 16: chunks 0-5, 5-10, 10-15, 15-16
-
-
-def test_end_to_end_and_mid_epoch_resume_with_tbptt(tmp_path):
-    """A 2-epoch run with tbptt (npz dataset, the mean loss: the two-pass path, random initial membranes)
-    writes metrics.json; resumed from its mid-epoch checkpoint (epoch 2, step 4: prev.pt once last.pt
-    is removed) it ends bit-identical. (The kill -9 variant: test_kill9_resume_with_tbptt, slow.)"""
-    from test_resume import cli_args, make_npz, strip
-
-    from srnn_bench.run import run
-
-    npz = make_npz(tmp_path / "toy.npz", t=16)
-    run_dir = tmp_path / "ref"
-    cfg = compose(cli_args(npz, None, *EXTRA, f"paths.run_dir={run_dir}", f"paths.data_dir={tmp_path / 'data'}"))
-    metrics = run(cfg)
-    saved = json.loads((run_dir / "metrics.json").read_text())
-    assert saved["epochs"] == 2 and math.isfinite(saved["train_loss"]) and 0 <= saved["test_acc"] <= 1
-    assert saved["test_acc"] == metrics["test_acc"] and math.isfinite(saved["firing_rate"])
-    # one epoch of the same run with full BPTT trains differently (the option reaches the trainer)
-    full_args = ["trainer.loss=mean", "trainer.epochs=1", f"paths.run_dir={tmp_path / 'full'}"]
-    full = run(compose(cli_args(npz, None, *full_args, f"paths.data_dir={tmp_path / 'data'}")))
-    first_epoch = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[0])
-    assert full["train_loss"] != first_epoch["train_loss"] and math.isfinite(full["train_loss"])
-
-    ckpts = run_dir / "checkpoints"
-    mid = torch.load(ckpts / "prev.pt", weights_only=False)
-    assert (mid["epoch"], mid["step"]) == (1, 4)
-    first_weights = torch.load(ckpts / "last.pt", weights_only=False)["model"]
-    (ckpts / "last.pt").unlink()
-    again = run(cfg)  # resumes from prev.pt: the last step of epoch 2, then the evaluation
-    assert strip(again) == strip(metrics)
-    weights = torch.load(ckpts / "last.pt", weights_only=False)["model"]
-    assert all(torch.equal(first_weights[k], weights[k]) for k in weights)
-
-
-@pytest.mark.slow
-def test_kill9_resume_with_tbptt(tmp_path):
-    """kill -9 mid-epoch and ``resume=DIR``, with tbptt on: bit-identical to the run left alone."""
-    from test_resume import cli_args, make_npz, run_and_kill, run_cli, strip
-
-    from srnn_bench.run import run
-
-    npz = make_npz(tmp_path / "toy.npz", t=16)
-    ref_dir, dir_b = tmp_path / "ref", tmp_path / "killed"
-    run(compose(cli_args(npz, None, *EXTRA, f"paths.run_dir={ref_dir}", f"paths.data_dir={tmp_path / 'data'}")))
-    ck = run_and_kill(cli_args(npz, dir_b, *EXTRA), tmp_path, dir_b, hang=10, want=(1, 4))
-    assert ck["progress"]["step"] == 4
-    run_cli([f"resume={dir_b}", "trainer.progress=false"], tmp_path)
-    ref, got = json.loads((ref_dir / "metrics.json").read_text()), json.loads((dir_b / "metrics.json").read_text())
-    assert strip(got) == strip(ref)
-    a = torch.load(ref_dir / "checkpoints" / "last.pt", weights_only=False)["model"]
-    b = torch.load(dir_b / "checkpoints" / "last.pt", weights_only=False)["model"]
-    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -16,7 +16,7 @@ import torch
 from srnn_bench.data import DataError, build_data
 from srnn_bench.run import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_float64_training_keeps_parameters_inputs_and_state_in_float64(run_cfg, monkeypatch):

@@ -1,10 +1,14 @@
-"""A 2 x 2 Multi-Gaussian h x s multirun with the joblib launcher completes and yields the heatmaps."""
+"""A 2 x 2 Multi-Gaussian h x s multirun completes and yields the heatmaps: in one process (Hydra's basic
+launcher) by default; with the sweep's own joblib launcher and with submitit_local (the launcher tests: a
+process per job, slow).
+"""
 
 import csv
 import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, compose
 
 SWEEPS = ["mg_grid", "fig3d_surrogates", "fig3e_time_constants", "fig3h_neuron_size", "fig3i_layers"]
@@ -16,11 +20,13 @@ def test_every_sweep_config_composes():
         assert cfg.trainer.num_threads == 1
 
 
-def test_mg_grid_2x2_joblib_and_heatmaps(tmp_path):
+@pytest.mark.parametrize("launcher", [["hydra/launcher=basic"], pytest.param([], marks=pytest.mark.slow)],
+                         ids=["basic", "joblib"])
+def test_mg_grid_2x2_and_heatmaps(tmp_path, launcher):
     sweep_dir = tmp_path / "sweep"
     env = {**os.environ, "SRNN_BENCH_DATA": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
     cmd = [
-        sys.executable, "-m", "srnn_bench", "-m", "hparams_search=mg_grid",
+        sys.executable, "-m", "srnn_bench", "-m", "hparams_search=mg_grid", *launcher,
         "surrogate.h=0.0,0.15", "surrogate.s=2.0,6.0",
         "debug=smoke", "model.hidden=[8]", f"hydra.sweep.dir={sweep_dir}",
     ]
@@ -39,6 +45,7 @@ def test_mg_grid_2x2_joblib_and_heatmaps(tmp_path):
         assert (sweep_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher(tmp_path):
     """The Slurm path's launcher family, run locally: `hydra/launcher=submitit_local` (README)."""
     sweep_dir = tmp_path / "sweep"

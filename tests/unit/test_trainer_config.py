@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from srnn_bench.training.trainer import TrainerConfig
 
 YAML = yaml.safe_load((CONFIG_DIR / "trainer" / "default.yaml").read_text())
-PACKAGE = Path(__file__).resolve().parent.parent / "srnn_bench"
+PACKAGE = Path(__file__).resolve().parents[2] / "srnn_bench"
 TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool}
 
 # a value for every key, none of them its default (valid together: the config validation accepts them)
