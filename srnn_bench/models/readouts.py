@@ -44,7 +44,7 @@ def block_steps(cfg: Mapping) -> int:
     """``model.readout.block_steps`` (default 1), checked."""
     block = cfg.get("block_steps", 1)
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise ValueError(f"model.readout.block_steps must be an integer >= 1, got {block!r}")
+        raise ValueError(f"model.readout.block_steps must be > 0 (a whole number of steps), got {block!r}")
     return int(block)
 
 

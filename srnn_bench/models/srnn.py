@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from numbers import Integral
 from typing import NamedTuple
 
 import torch
@@ -124,8 +125,9 @@ class SRNN(nn.Module):
                              f"{', '.join(BACKWARD_INPUTS)}")
         self.bidirectional_merge, self.backward_input = bidirectional_merge, backward_input
         hidden = list(hidden)
-        if any(int(h) <= 0 for h in hidden):
-            raise ValueError(f"model.hidden must list positive layer sizes, got {hidden}")
+        for i, size in enumerate(hidden):
+            if isinstance(size, bool) or not isinstance(size, Integral) or size <= 0:
+                raise ValueError(f"model.hidden[{i}] must be a positive integer (a layer size), got {size!r}")
         if not hidden and bidirectional:
             raise ValueError("model.bidirectional=true needs at least one hidden layer (model.hidden)")
         rec = [recurrent] * len(hidden) if isinstance(recurrent, bool) else list(recurrent)

@@ -117,22 +117,19 @@ class ALIFCell(nn.Module):
     ) -> None:
         super().__init__()
         if u0 not in U0_SCHEMES:
-            raise ValueError(f"neuron.u0 must be one of {', '.join(U0_SCHEMES)}; got '{u0}'")
+            raise ValueError(f"unknown neuron.u0 '{u0}'; valid choices: {', '.join(U0_SCHEMES)}")
         if s0 not in S0_SCHEMES:
-            raise ValueError(f"neuron.s0 must be one of {', '.join(S0_SCHEMES)}; got '{s0}'")
+            raise ValueError(f"unknown neuron.s0 '{s0}'; valid choices: {', '.join(S0_SCHEMES)}")
         if reset not in RESETS:
             raise ValueError(f"unknown neuron.reset '{reset}'; valid choices: {', '.join(RESETS)}")
         for key, v in (("scale_input", scale_input), ("threshold_trainable", threshold_trainable)):
             if not isinstance(v, bool):
                 raise ValueError(f"neuron.{key} must be true or false, got {v!r}")
-        if not float(b_j0) >= 0 or not float(beta) >= 0:
-            raise ValueError(f"neuron.b_j0 and neuron.beta must be >= 0, got b_j0={b_j0}, beta={beta}")
-        if not float(dt) > 0:
-            raise ValueError(f"neuron.dt must be > 0, got {dt}")
         self.size, self.spike_fn = size, spike_fn
         self.b_j0, self.beta, self.dt, self.u0, self.s0 = float(b_j0), float(beta), float(dt), u0, s0
-        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
-        self.tau_adp = nn.Parameter(init_time_constant(size, **tau_adp), requires_grad=train_tau_adp)
+        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m, key="neuron.tau_m"), requires_grad=train_tau_m)
+        tau_adp = init_time_constant(size, **tau_adp, key="neuron.tau_adp")
+        self.tau_adp = nn.Parameter(tau_adp, requires_grad=train_tau_adp)
         self.reset, self.scale_input = reset, scale_input
         # De Geeter App. A: V_thresh learnable (one scalar per layer, snnTorch learn_threshold)
         self.threshold = nn.Parameter(torch.tensor(self.b_j0)) if threshold_trainable else None

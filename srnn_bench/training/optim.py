@@ -90,8 +90,6 @@ def build_optimizer(model: torch.nn.Module, cfg, lr: float) -> torch.optim.Optim
     name = cfg["name"]
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer '{name}'; valid choices: {', '.join(sorted(OPTIMIZERS))}")
-    if not lr > 0:
-        raise ValueError(f"trainer.lr must be > 0, got {lr}")
     mult = float(cfg.get("tau_lr_mult", 1.0))
     mult_out = cfg.get("tau_lr_mult_readout")
     mult_out = mult if mult_out is None else float(mult_out)

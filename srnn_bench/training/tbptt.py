@@ -48,12 +48,17 @@ ADDITIVE_LOSSES = ("last", "per_step")
 """Loss modes that are a sum of per-step terms (``last``: one term), so each chunk has its own part."""
 
 
+def check_steps(steps) -> None:
+    """``trainer.tbptt_steps`` as given: ``null`` or an integer >= 0 (one-line ``ValueError``)."""
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+        raise ValueError(f"trainer.tbptt_steps must be an integer >= 0 (0 or null = full BPTT), got {steps!r}")
+
+
 def check_tbptt(steps, update: str, loss: str) -> None:
     """One-line ``ValueError`` for an impossible ``trainer.tbptt_*`` setting (no model needed)."""
     if steps is None:
         return
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"trainer.tbptt_steps must be an integer >= 0 (0 or null = full BPTT), got {steps!r}")
+    check_steps(steps)
     if update not in TBPTT_UPDATES:
         raise ValueError(f"unknown trainer.tbptt_update '{update}'; valid choices: {', '.join(TBPTT_UPDATES)}")
     if steps and update == "chunk" and loss != "per_step":
@@ -72,6 +77,10 @@ def check_model(model, steps: int) -> None:
             f"trainer.tbptt_steps={steps} cannot chunk a bidirectional model (model.bidirectional=true: its backward "
             "half needs the whole sequence); use trainer.tbptt_steps=0"
         )
+    block = getattr(model, "block_steps", 1)
+    if block != 1:
+        raise ValueError(f"trainer.tbptt_steps={steps} cannot chunk a block readout (model.readout.block_steps="
+                         f"{block}); use trainer.tbptt_steps=0")
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             raise ValueError(
