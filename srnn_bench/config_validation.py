@@ -178,15 +178,20 @@ def validate_config(cfg) -> None:
     import torch
 
     from .encoders import build_encoder
-    from .models import build_model
+    from .models import build_model, srnn
     from .surrogates import build_surrogate
     from .training.tbptt import check_steps
     from .training.trainer import TrainerConfig, check_device, check_trainer_config, resolve_dtype
 
     surrogate = build_surrogate(plain["surrogate"])
     build_encoder(plain["encoder"])
-    with torch.random.fork_rng(devices=[]):  # the run's random numbers do not depend on validating
-        model = build_model(plain["model"], 1, 2, plain["neuron"], surrogate)
+    quiet, was = srnn.log, srnn.log.disabled  # its warnings (model.recurrent ignored) come once, from the run
+    quiet.disabled = True
+    try:
+        with torch.random.fork_rng(devices=[]):  # the run's random numbers do not depend on validating
+            model = build_model(plain["model"], 1, 2, plain["neuron"], surrogate)
+    finally:
+        quiet.disabled = was
     check_steps(plain["trainer"].get("tbptt_steps"))  # as given: TrainerConfig converts it to an int
     trainer = TrainerConfig.from_node(plain["trainer"])
     check_trainer_config(trainer, model)
