@@ -135,3 +135,13 @@ def test_resume_directory_checked_once(tmp_path):
         with pytest.raises(ValueError) as e:
             resumed_config(compose([f"resume={d}"]))
         assert str(e.value) == got
+
+
+def test_check_choice_is_one_line_with_the_choices_in_order():
+    from srnn_bench.utils.checks import check_choice
+
+    check_choice("neuron.u0", "zero", ("zero", "uniform"))
+    with pytest.raises(ValueError, match=r"^unknown neuron.u0 'gauss'; valid choices: zero, uniform$"):
+        check_choice("neuron.u0", "gauss", ("zero", "uniform"))
+    with pytest.raises(ValueError, match=r"^unknown trainer.dtype 'half'; valid choices: float32, float64$"):
+        check_choice("trainer.dtype", "half", {"float32": 1, "float64": 2})

@@ -34,6 +34,7 @@ from torch import nn
 
 from ..surrogates import Surrogate
 from ..utils import sample_rng
+from ..utils.checks import check_choice
 from .time_constants import init_time_constant
 
 U0_SCHEMES = ("zero", "uniform", "uniform_unit")
@@ -116,12 +117,9 @@ class ALIFCell(nn.Module):
         threshold_trainable: bool = False,
     ) -> None:
         super().__init__()
-        if u0 not in U0_SCHEMES:
-            raise ValueError(f"unknown neuron.u0 '{u0}'; valid choices: {', '.join(U0_SCHEMES)}")
-        if s0 not in S0_SCHEMES:
-            raise ValueError(f"unknown neuron.s0 '{s0}'; valid choices: {', '.join(S0_SCHEMES)}")
-        if reset not in RESETS:
-            raise ValueError(f"unknown neuron.reset '{reset}'; valid choices: {', '.join(RESETS)}")
+        check_choice("neuron.u0", u0, U0_SCHEMES)
+        check_choice("neuron.s0", s0, S0_SCHEMES)
+        check_choice("neuron.reset", reset, RESETS)
         for key, v in (("scale_input", scale_input), ("threshold_trainable", threshold_trainable)):
             if not isinstance(v, bool):
                 raise ValueError(f"neuron.{key} must be true or false, got {v!r}")

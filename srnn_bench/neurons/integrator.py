@@ -14,6 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..utils.checks import check_choice
 from .time_constants import init_time_constant
 
 READOUT_U0 = ("zero", "uniform_unit")
@@ -42,8 +43,7 @@ class IntegratorCell(nn.Module):
 
     def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True, u0: str = "zero") -> None:
         super().__init__()
-        if u0 not in READOUT_U0:
-            raise ValueError(f"unknown model.readout.u0 '{u0}'; valid choices: {', '.join(READOUT_U0)}")
+        check_choice("model.readout.u0", u0, READOUT_U0)
         self.size, self.dt, self.u0 = size, float(dt), u0
         tau = init_time_constant(size, **tau_m, key="model.readout.tau_m")
         self.tau_m = nn.Parameter(tau, requires_grad=train_tau_m)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data import IGNORE_INDEX
+from ..utils.checks import check_choice
 
 LOSS_MODES = ("last", "mean", "masked_mean", "sum_softmax", "per_step", "spike_count")
 
@@ -28,8 +29,7 @@ def check_loss(mode: str, readout_kind: str) -> None:
     """The one check of ``trainer.loss``: a known mode, and ``spike_count`` only with a spiking readout
     (it counts the readout's spikes). Called by the trainer and, before any work, by
     :func:`srnn_bench.config_validation.validate_config`."""
-    if mode not in LOSS_MODES:
-        raise ValueError(f"unknown trainer.loss '{mode}'; valid choices: {', '.join(LOSS_MODES)}")
+    check_choice("trainer.loss", mode, LOSS_MODES)
     if mode == "spike_count" and readout_kind != "spiking":
         raise ValueError("trainer.loss=spike_count needs a spiking readout: set model.readout.kind=spiking")
 

@@ -41,6 +41,7 @@ import torch
 
 from ..data import IGNORE_INDEX
 from ..models.srnn import ModelOutput
+from ..utils.checks import check_choice
 from .losses import loss_and_correct
 
 TBPTT_UPDATES = ("sequence", "chunk")
@@ -59,8 +60,7 @@ def check_tbptt(steps, update: str, loss: str) -> None:
     if steps is None:
         return
     check_steps(steps)
-    if update not in TBPTT_UPDATES:
-        raise ValueError(f"unknown trainer.tbptt_update '{update}'; valid choices: {', '.join(TBPTT_UPDATES)}")
+    check_choice("trainer.tbptt_update", update, TBPTT_UPDATES)
     if steps and update == "chunk" and loss != "per_step":
         raise ValueError(
             f"trainer.tbptt_update=chunk needs trainer.loss=per_step (a sum over steps, so every chunk has its own "

@@ -38,6 +38,7 @@ from ..data import IGNORE_INDEX, DataSplits, collate_time_first
 from ..metrics import ActivityMeter, ConfusionMatrix, per_step_counts
 from ..state import detach_state
 from ..utils import layout
+from ..utils.checks import check_choice
 from ..utils.io import atomic_torch_save, write_jsonl
 from ..utils.sample_rng import per_sample_generators, sample_seed
 from . import tbptt
@@ -72,8 +73,7 @@ def seed_everything(seed: int) -> None:
 
 def resolve_dtype(name: str) -> torch.dtype:
     """The torch dtype of ``trainer.dtype`` (one line naming the valid choices otherwise)."""
-    if str(name) not in DTYPES:
-        raise ValueError(f"unknown trainer.dtype '{name}'; valid choices: {', '.join(DTYPES)}")
+    check_choice("trainer.dtype", str(name), DTYPES)
     return DTYPES[str(name)]
 
 
@@ -218,8 +218,7 @@ def check_trainer_config(cfg: TrainerConfig, model) -> None:
     (:mod:`srnn_bench.training.tbptt`). :class:`Trainer` runs them; so does
     :func:`srnn_bench.config_validation.validate_config`, before any data are loaded. The numbers
     (``batch_size`` > 0, ``epochs`` >= 0, ...) are the generic by-name rules of ``config_validation``."""
-    if cfg.on_nonfinite not in ON_NONFINITE:
-        raise ValueError(f"unknown trainer.on_nonfinite '{cfg.on_nonfinite}'; valid choices: {', '.join(ON_NONFINITE)}")
+    check_choice("trainer.on_nonfinite", cfg.on_nonfinite, ON_NONFINITE)
     check_loss(cfg.loss, model.readout_kind)
     tbptt.check_tbptt(cfg.tbptt_steps, cfg.tbptt_update, cfg.loss)
     tbptt.check_model(model, cfg.tbptt_steps)
