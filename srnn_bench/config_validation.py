@@ -127,6 +127,7 @@ def registries() -> dict[str, Sequence[str]]:
     from .models import MODELS
     from .neurons import CELLS
     from .surrogates import SURROGATES
+    from .training.loggers import LOGGERS
     from .training.optim import OPTIMIZERS, SCHEDULERS
 
     return {
@@ -137,7 +138,7 @@ def registries() -> dict[str, Sequence[str]]:
         "surrogate": sorted(SURROGATES),
         "optimizer": sorted(OPTIMIZERS),
         "scheduler": sorted(SCHEDULERS),
-        "logger": ["csv", "none", "wandb"],
+        "logger": list(LOGGERS),
     }
 
 
