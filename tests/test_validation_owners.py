@@ -14,7 +14,8 @@ from srnn_bench.encoders import build_encoder
 from srnn_bench.models import build_model
 from srnn_bench.surrogates import build_surrogate
 from srnn_bench.training import tbptt
-from srnn_bench.training.trainer import Trainer, TrainerConfig, resolve_device
+from srnn_bench.training.losses import loss_and_correct
+from srnn_bench.training.trainer import Trainer, TrainerConfig, resolve_device, resolve_dtype
 
 
 def build(cfg):
@@ -46,6 +47,7 @@ CASES = [
     (["model.hidden=[16,0]"], "model.hidden[1] must be a positive integer (a layer size), got 0", "model"),
     (["model.head=[0]"], "model.head must list positive layer sizes, got [0]", "model"),
     (["neuron.tau_m.mean=-1"], "neuron.tau_m.mean must be > 0 (a time constant), got -1", "model"),
+    (["model.readout.tau_m.mean=-3"], "model.readout.tau_m.mean must be > 0 (a time constant), got -3", "model"),
     (["neuron.tau_adp.init=gamma"], "unknown neuron.tau_adp.init 'gamma'; valid choices: normal, uniform, constant",
      "model"),
     (["neuron=gru", "neuron.dropout=1.0"], "neuron.dropout must be in [0, 1), got 1.0", "model"),
@@ -58,6 +60,7 @@ CASES = [
     (["trainer.tbptt_steps=10", "model.readout.block_steps=2"],
      "trainer.tbptt_steps=10 cannot chunk a block readout (model.readout.block_steps=2)", "trainer"),
     (["trainer.device=gpu"], "unknown trainer.device 'gpu'; valid choices: auto, cpu, cuda, cuda:N, mps", "device"),
+    (["trainer.dtype=half"], "unknown trainer.dtype 'half'; valid choices: float32, float64", "dtype"),
     (["surrogate.sigma=0"], "surrogate.sigma must be > 0, got 0.0", "surrogate"),
     (["surrogate.h=-0.1"], "surrogate.h must be >= 0, got -0.1", "surrogate"),
     (["encoder=level_crossing", "encoder.l_plus=0"], "encoder.l_plus and encoder.l_minus must be > 0", "encoder"),
@@ -83,6 +86,8 @@ def test_one_check_two_entry_points(overrides, message, owner, tmp_path):
             trainer(cfg, tmp_path)
         elif owner == "device":
             resolve_device(cfg.trainer.device)
+        elif owner == "dtype":
+            resolve_dtype(cfg.trainer.dtype)
         elif owner == "surrogate":
             build_surrogate(cfg.surrogate)
         else:
@@ -145,3 +150,17 @@ def test_check_choice_is_one_line_with_the_choices_in_order():
         check_choice("neuron.u0", "gauss", ("zero", "uniform"))
     with pytest.raises(ValueError, match=r"^unknown trainer.dtype 'half'; valid choices: float32, float64$"):
         check_choice("trainer.dtype", "half", {"float32": 1, "float64": 2})
+
+
+def test_loss_that_does_not_fit_the_labels_checked_once():
+    """losses.check_labels: validate_against_data names the dataset (tests/test_validation.py); the loss
+    itself, called on a batch directly, says the same of the batch."""
+    from srnn_bench.models import ModelOutput
+
+    out = ModelOutput(torch.zeros(5, 2, 3), {})
+    with pytest.raises(ValueError, match=r"^trainer.loss=per_step needs per-step labels, but this batch has one label "
+                                         r"per sequence; use trainer.loss=last\|mean"):
+        loss_and_correct("per_step", out, torch.zeros(2, dtype=torch.long))
+    per_step = r"^trainer.loss=last needs one label per sequence, but this batch has per-step labels; use trainer.loss="
+    with pytest.raises(ValueError, match=per_step + "per_step$"):
+        loss_and_correct("last", out, torch.zeros(5, 2, dtype=torch.long))
