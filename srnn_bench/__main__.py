@@ -25,23 +25,24 @@ log = logging.getLogger("srnn_bench")
 
 def check_resume(argv: list[str]) -> str | None:
     """``resume=DIR`` must name a run directory with a checkpoint (checked before Hydra creates anything)."""
-    resume = [a.split("=", 1)[1] for a in argv if a.startswith("resume=")]
-    if not resume or resume[-1] in ("", "null"):
+    resume = _arg(argv, "resume")
+    if resume is None:
         return None
-    run_dir = Path(resume[-1]).expanduser()
-    if not (run_dir / layout.CONFIG).is_file():
-        return f"resume={run_dir}: no {layout.CONFIG} there (not a run directory); give the directory a run wrote"
-    if not layout.has_checkpoint(run_dir):
-        return f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume (start a new run)"
+    from .run import check_resume_dir
+
+    try:
+        check_resume_dir(Path(resume).expanduser())
+    except ValueError as e:
+        return str(e)
     return None
 
 
 def resume_overrides(argv: list[str]) -> list[str]:
     """``resume=DIR`` without ``hydra.run.dir``: run Hydra in DIR too (its files in ``DIR/.hydra_resume``)."""
-    resume = [a.split("=", 1)[1] for a in argv if a.startswith("resume=")]
-    if not resume or not resume[-1] or resume[-1] == "null" or any(a.startswith("hydra.run.dir=") for a in argv):
+    resume = _arg(argv, "resume")
+    if resume is None or any(a.startswith("hydra.run.dir=") for a in argv):
         return []
-    return [f"hydra.run.dir={resume[-1]}", f"hydra.output_subdir={layout.HYDRA_RESUME}"]
+    return [f"hydra.run.dir={resume}", f"hydra.output_subdir={layout.HYDRA_RESUME}"]
 
 
 def _arg(argv: list[str], key: str) -> str | None:

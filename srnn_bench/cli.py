@@ -28,18 +28,6 @@ def check_group_overrides(argv: list[str]) -> str | None:
     return None
 
 
-_ABSENT = object()
-
-
-def _schema_default(defaults: dict, key: str):
-    node = defaults
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _ABSENT
-        node = node[part]
-    return node
-
-
 def _values(o) -> list:
     """The parsed value(s) of one override: a sweep's choices each, else its one value."""
     from hydra.core.override_parser.types import ChoiceSweep
@@ -72,7 +60,7 @@ def check_key_overrides(argv: list[str], typed: dict[str, str] | None = None) ->
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    from .config_schema import OPEN, SchemaError, convert, schema_defaults
+    from .config_schema import ABSENT, OPEN, SchemaError, convert, schema_default, schema_defaults
 
     args = [a for a in argv if not a.startswith("-") and ("=" in a or a.startswith("~"))]
     if not args:
@@ -102,15 +90,15 @@ def check_key_overrides(argv: list[str], typed: dict[str, str] | None = None) ->
     defaults = schema_defaults(cfg)
     for o in keys:
         key = o.key_or_group
-        default = _schema_default(defaults, key)
-        in_cfg = OmegaConf.select(cfg, key, default=_ABSENT, throw_on_missing=False) is not _ABSENT
+        default = schema_default(defaults, key)
+        in_cfg = OmegaConf.select(cfg, key, default=ABSENT, throw_on_missing=False) is not ABSENT
         if o.is_delete():
-            if default is not _ABSENT:
+            if default is not ABSENT:
                 return f"~{key}: srnn_bench reads {key}, it cannot be removed; give it a value instead"
             continue
         if not in_cfg and not any(key == p or key.startswith(p + ".") for p in OPEN):
             return _unknown_key(cfg, key)
-        if default is _ABSENT:
+        if default is ABSENT:
             continue  # a key of an experiment file or an open node: no schema type
         try:
             values = _values(o)

@@ -204,14 +204,23 @@ def apply_schema(cfg: DictConfig, fill_missing: bool = False) -> list[str]:
     return filled
 
 
+ABSENT = object()
+"""What :func:`schema_default` returns for a key the schema does not have."""
+
+
+def schema_default(defaults: dict, key: str):
+    """The default of ``key`` (dotted) in ``defaults`` (:func:`schema_defaults`), or :data:`ABSENT`."""
+    node = defaults
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return ABSENT
+        node = node[part]
+    return node
+
+
 def schema_has(cfg, key: str) -> bool:
     """Whether ``key`` (dotted) may be set: it is in the schema defaults, or under an :data:`OPEN` node, or
     under a group without a schema."""
     if key.split(".", 1)[0] in UNTYPED_GROUPS or any(key == o or key.startswith(o + ".") for o in OPEN):
         return True
-    node = schema_defaults(cfg)
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
+    return schema_default(schema_defaults(cfg), key) is not ABSENT

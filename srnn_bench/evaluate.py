@@ -31,6 +31,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from .utils import layout
+from .utils.checks import check_choice
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None, checkp
     saved = run_dir / layout.CONFIG
     if not saved.is_file():
         raise ValueError(f"{run_dir}: no config.yaml there (not a run directory); give a directory a run or a zoo import wrote")
-    if checkpoint not in CHECKPOINTS:
-        raise ValueError(f"unknown --checkpoint '{checkpoint}'; valid choices: {', '.join(CHECKPOINTS)}")
+    check_choice("--checkpoint", checkpoint, CHECKPOINTS)
     ckpt_path = layout.checkpoint(run_dir, f"{checkpoint}.pt")
     if not ckpt_path.is_file():
         raise ValueError(f"{run_dir}: no checkpoints/{checkpoint}.pt; nothing to evaluate")

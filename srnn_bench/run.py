@@ -237,15 +237,22 @@ def _explicit_overrides() -> list[str]:
         return []
 
 
+def check_resume_dir(run_dir: Path) -> None:
+    """The one check of ``resume=DIR``: a run directory (``config.yaml``) with a checkpoint. Used by
+    :func:`resumed_config` and, before Hydra creates anything, by ``python -m srnn_bench``."""
+    if not (run_dir / layout.CONFIG).is_file():
+        raise ValueError(f"resume={run_dir}: no {layout.CONFIG} there (not a run directory); give the directory a run wrote")
+    if not layout.has_checkpoint(run_dir):
+        raise ValueError(f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume "
+                         "(start a new run)")
+
+
 def resumed_config(cfg: DictConfig) -> DictConfig:
     """``resume=DIR``: the config saved in ``DIR/config.yaml``, with this session's runtime settings
     (device, threads, progress bar, paths) and, when given explicitly, a new ``trainer.epochs``."""
     run_dir = Path(str(cfg.resume)).expanduser()
+    check_resume_dir(run_dir)
     saved = run_dir / layout.CONFIG
-    if not saved.is_file():
-        raise ValueError(f"resume={run_dir}: no config.yaml there (not a run directory); give the directory a run wrote")
-    if not layout.has_checkpoint(run_dir):
-        raise ValueError(f"resume={run_dir}: no checkpoint in {run_dir / layout.CHECKPOINTS}; nothing to resume")
     old = OmegaConf.create(_load_saved(saved))
     for group in ("dataset", "model", "neuron", "trainer", "encoder", "surrogate", "optimizer", "scheduler"):
         if not isinstance(old.get(group), DictConfig):

@@ -26,6 +26,8 @@ from typing import ClassVar
 
 import torch
 
+from .utils.checks import check_choice
+
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
@@ -237,8 +239,7 @@ def build_surrogate(cfg) -> Surrogate:
     """Build a surrogate from a config mapping with ``name`` and its hyper-parameters."""
     cfg = dict(cfg)
     name = cfg.pop("name")
-    if name not in SURROGATES:
-        raise ValueError(f"unknown surrogate '{name}'; valid choices: {', '.join(sorted(SURROGATES))}")
+    check_choice("surrogate", name, sorted(SURROGATES))
     cls = SURROGATES[name]
     valid = {f.name for f in fields(cls)}
     unknown = set(cfg) - valid

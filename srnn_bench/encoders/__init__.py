@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..utils.checks import check_choice
 from .identity import Identity
 from .latency import Latency
 from .level_crossing import LevelCrossing
@@ -33,8 +34,7 @@ ENCODERS = {
 def build_encoder(cfg, binary_input: bool = False) -> nn.Module:
     cfg = dict(cfg)
     name = cfg.pop("name")
-    if name not in ENCODERS:
-        raise ValueError(f"unknown encoder '{name}'; valid choices: {', '.join(sorted(ENCODERS))}")
+    check_choice("encoder", name, sorted(ENCODERS))
     if name == "identity":
         return Identity(binary_input=binary_input, hold_steps=cfg.get("hold_steps", 1))
     try:

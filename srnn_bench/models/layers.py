@@ -32,6 +32,7 @@ from torch import nn
 from ..kernels import BACKENDS
 from ..kernels.dispatch import fallback
 from ..state import LayerState, detach_state  # noqa: F401 - defined below kernels/ and models/, re-exported
+from ..utils.checks import check_choice
 
 
 def backend_of(neuron: Mapping) -> str:
@@ -42,8 +43,7 @@ def backend_of(neuron: Mapping) -> str:
 def choose_backend(cell: nn.Module, requested: str) -> str:
     """The backend a layer of ``cell`` runs: ``requested`` when the cell supports it, else ``reference``
     (said once per reason)."""
-    if requested not in BACKENDS:
-        raise ValueError(f"unknown neuron.backend '{requested}'; valid choices: {', '.join(BACKENDS)}")
+    check_choice("neuron.backend", requested, BACKENDS)
     supported = tuple(getattr(cell, "supported_backends", ("reference",)))
     if requested in supported:
         return requested

@@ -31,6 +31,7 @@ from torch import nn
 
 from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
 from ..surrogates import Surrogate
+from ..utils.checks import check_choice
 from .layers import LayerState, SpikingLayer, backend_of
 
 
@@ -44,7 +45,7 @@ def block_steps(cfg: Mapping) -> int:
     """``model.readout.block_steps`` (default 1), checked."""
     block = cfg.get("block_steps", 1)
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise ValueError(f"model.readout.block_steps must be an integer >= 1, got {block!r}")
+        raise ValueError(f"model.readout.block_steps must be > 0 (a whole number of steps), got {block!r}")
     return int(block)
 
 
@@ -190,8 +191,7 @@ def build_readout(cfg: Mapping, n_in: int, n_classes: int, neuron: Mapping, surr
                   bias: bool = True) -> tuple[SpikingLayer | None, Readout]:
     """``model.readout`` -> (the kind's final layer or ``None``, the readout), fed by ``n_in`` features."""
     kind = cfg["kind"]
-    if kind not in READOUT_CLASSES:
-        raise ValueError(f"unknown model.readout.kind '{kind}'; valid choices: {', '.join(READOUTS)}")
+    check_choice("model.readout.kind", kind, READOUTS)
     cls = READOUT_CLASSES[kind]
     final = cls.final_layer(n_in, n_classes, cfg, neuron, surrogate, bias)
     return final, cls(final.size if final is not None else n_in, n_classes, cfg, neuron, surrogate, bias)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from numbers import Integral
 from typing import NamedTuple
 
 import torch
@@ -45,6 +46,7 @@ from torch import nn
 from ..neurons import IdentityCell, build_cell
 from ..neurons.conventional import ACTIVATIONS
 from ..surrogates import Surrogate
+from ..utils.checks import check_choice
 from .layers import LayerState, SpikingLayer, backend_of
 from .readouts import Readout, build_readout, merge_neuron
 
@@ -120,16 +122,13 @@ class SRNN(nn.Module):
         head_activation: str = "relu",
     ) -> None:
         super().__init__()
-        if bidirectional_merge not in BIDIRECTIONAL_MERGES:
-            raise ValueError(f"unknown model.bidirectional_merge '{bidirectional_merge}'; valid choices: "
-                             f"{', '.join(BIDIRECTIONAL_MERGES)}")
-        if backward_input not in BACKWARD_INPUTS:
-            raise ValueError(f"unknown model.backward_input '{backward_input}'; valid choices: "
-                             f"{', '.join(BACKWARD_INPUTS)}")
+        check_choice("model.bidirectional_merge", bidirectional_merge, BIDIRECTIONAL_MERGES)
+        check_choice("model.backward_input", backward_input, BACKWARD_INPUTS)
         self.bidirectional_merge, self.backward_input = bidirectional_merge, backward_input
         hidden = list(hidden)
-        if any(int(h) <= 0 for h in hidden):
-            raise ValueError(f"model.hidden must list positive layer sizes, got {hidden}")
+        for i, size in enumerate(hidden):
+            if isinstance(size, bool) or not isinstance(size, Integral) or size <= 0:
+                raise ValueError(f"model.hidden[{i}] must be a positive integer (a layer size), got {size!r}")
         if not hidden and bidirectional:
             raise ValueError("model.bidirectional=true needs at least one hidden layer (model.hidden)")
         rec = [recurrent] * len(hidden) if isinstance(recurrent, bool) else list(recurrent)
@@ -154,8 +153,8 @@ class SRNN(nn.Module):
         self.layers_bwd = stack() if self.bidirectional else None
         n_prev = width * int(hidden[-1]) if hidden else n_in  # hidden=[]: the input feeds the readout (De Geeter's 1-layer net)
         self.head = nn.ModuleList()
-        if head and head_activation not in ACTIVATIONS:
-            raise ValueError(f"unknown model.head_activation '{head_activation}'; valid choices: {', '.join(ACTIVATIONS)}")
+        if head:
+            check_choice("model.head_activation", head_activation, ACTIVATIONS)
         for size in head or []:
             if isinstance(size, bool) or int(size) <= 0:
                 raise ValueError(f"model.head must list positive layer sizes, got {list(head)}")

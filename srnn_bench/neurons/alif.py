@@ -36,6 +36,7 @@ from ..kernels import dispatch
 from ..state import LayerState
 from ..surrogates import Surrogate
 from ..utils import sample_rng
+from ..utils.checks import check_choice
 from .time_constants import init_time_constant
 
 U0_SCHEMES = ("zero", "uniform", "uniform_unit")
@@ -118,23 +119,17 @@ class ALIFCell(nn.Module):
         threshold_trainable: bool = False,
     ) -> None:
         super().__init__()
-        if u0 not in U0_SCHEMES:
-            raise ValueError(f"neuron.u0 must be one of {', '.join(U0_SCHEMES)}; got '{u0}'")
-        if s0 not in S0_SCHEMES:
-            raise ValueError(f"neuron.s0 must be one of {', '.join(S0_SCHEMES)}; got '{s0}'")
-        if reset not in RESETS:
-            raise ValueError(f"unknown neuron.reset '{reset}'; valid choices: {', '.join(RESETS)}")
+        check_choice("neuron.u0", u0, U0_SCHEMES)
+        check_choice("neuron.s0", s0, S0_SCHEMES)
+        check_choice("neuron.reset", reset, RESETS)
         for key, v in (("scale_input", scale_input), ("threshold_trainable", threshold_trainable)):
             if not isinstance(v, bool):
                 raise ValueError(f"neuron.{key} must be true or false, got {v!r}")
-        if not float(b_j0) >= 0 or not float(beta) >= 0:
-            raise ValueError(f"neuron.b_j0 and neuron.beta must be >= 0, got b_j0={b_j0}, beta={beta}")
-        if not float(dt) > 0:
-            raise ValueError(f"neuron.dt must be > 0, got {dt}")
         self.size, self.spike_fn = size, spike_fn
         self.b_j0, self.beta, self.dt, self.u0, self.s0 = float(b_j0), float(beta), float(dt), u0, s0
-        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
-        self.tau_adp = nn.Parameter(init_time_constant(size, **tau_adp), requires_grad=train_tau_adp)
+        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m, key="neuron.tau_m"), requires_grad=train_tau_m)
+        tau_adp = init_time_constant(size, **tau_adp, key="neuron.tau_adp")
+        self.tau_adp = nn.Parameter(tau_adp, requires_grad=train_tau_adp)
         self.reset, self.scale_input = reset, scale_input
         # De Geeter App. A: V_thresh learnable (one scalar per layer, snnTorch learn_threshold)
         self.threshold = nn.Parameter(torch.tensor(self.b_j0)) if threshold_trainable else None

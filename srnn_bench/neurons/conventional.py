@@ -49,6 +49,7 @@ import torch
 from torch import nn
 
 from ..state import LayerState
+from ..utils.checks import check_choice
 
 
 class LSTMState(NamedTuple):
@@ -230,8 +231,7 @@ class IdentityCell(nn.Module):
 
     def __init__(self, size: int, activation: str = "identity") -> None:
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation '{activation}'; valid choices: {', '.join(ACTIVATIONS)}")
+        check_choice("activation", activation, ACTIVATIONS)
         self.size, self.activation = size, activation
         self.sparse_output = activation == "relu"  # ReLU outputs are exactly zero much of the time
 

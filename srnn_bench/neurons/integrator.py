@@ -16,6 +16,7 @@ from torch import nn
 
 from ..kernels import dispatch
 from ..state import LayerState
+from ..utils.checks import check_choice
 from .time_constants import init_time_constant
 
 READOUT_U0 = ("zero", "uniform_unit")
@@ -44,10 +45,10 @@ class IntegratorCell(nn.Module):
 
     def __init__(self, size: int, tau_m: dict, dt: float = 1.0, train_tau_m: bool = True, u0: str = "zero") -> None:
         super().__init__()
-        if u0 not in READOUT_U0:
-            raise ValueError(f"model.readout.u0 must be one of {', '.join(READOUT_U0)}; got '{u0}'")
+        check_choice("model.readout.u0", u0, READOUT_U0)
         self.size, self.dt, self.u0 = size, float(dt), u0
-        self.tau_m = nn.Parameter(init_time_constant(size, **tau_m), requires_grad=train_tau_m)
+        tau = init_time_constant(size, **tau_m, key="model.readout.tau_m")
+        self.tau_m = nn.Parameter(tau, requires_grad=train_tau_m)
 
     def init_state(self, batch: int, device=None, dtype=None) -> LIState:
         dtype, device = dtype or self.tau_m.dtype, device or self.tau_m.device

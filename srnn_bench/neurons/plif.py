@@ -36,6 +36,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..utils.checks import check_choice
+
 QUANTIZERS = ("paper", "code")
 VARIANTS = ("v1", "v2", "traditional")
 
@@ -117,10 +119,8 @@ class PLIFCell(nn.Module):
         train_tau: bool = True,
     ) -> None:
         super().__init__()
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown PLIF variant '{variant}'; valid choices: {', '.join(VARIANTS)}")
-        if quantizer not in QUANTIZERS:
-            raise ValueError(f"unknown neuron.quantizer '{quantizer}'; valid choices: {', '.join(QUANTIZERS)}")
+        check_choice("PLIF variant", variant, VARIANTS)
+        check_choice("neuron.quantizer", quantizer, QUANTIZERS)
         if int(n_bits) < 1:
             raise ValueError(f"neuron.n_bits must be >= 1, got {n_bits}")
         if not 0 <= int(threshold_k) < 2 ** int(n_bits):

@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import torch
 
+from ..utils.checks import check_choice
+
 TAU_INITS = ("normal", "uniform", "constant")
 TAU_FLOOR = 0.1
 
 
-def init_time_constant(size: int, mean: float, std: float = 0.0, init: str = "normal") -> torch.Tensor:
+def check_time_constant(key: str, mean: float, std: float = 0.0, init: str = "normal") -> None:
+    """The one check of a ``{init, mean, std}`` time constant; ``key`` names it in the message
+    (``neuron.tau_m``; :func:`srnn_bench.config_validation.validate_config` passes the config key)."""
+    check_choice(f"{key}.init", init, TAU_INITS)
+    if isinstance(mean, bool) or not isinstance(mean, (int, float)) or not mean > 0:
+        raise ValueError(f"{key}.mean must be > 0 (a time constant), got {mean}")
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or not std >= 0:
+        raise ValueError(f"{key}.std must be >= 0, got {std}")
+
+
+def init_time_constant(size: int, mean: float, std: float = 0.0, init: str = "normal",
+                       key: str = "time constant") -> torch.Tensor:
     """Return a [size] float32 tensor of time constants (in simulation steps)."""
-    if init not in TAU_INITS:
-        raise ValueError(f"unknown time-constant init '{init}'; valid choices: {', '.join(TAU_INITS)}")
-    if not mean > 0:
-        raise ValueError(f"time-constant mean must be > 0, got {mean}")
-    if not std >= 0:
-        raise ValueError(f"time-constant std must be >= 0, got {std}")
+    check_time_constant(key, mean, std, init)
     if init == "constant":
         return torch.full((size,), float(mean))
     if mean <= TAU_FLOOR:

@@ -14,7 +14,11 @@ import uuid
 from pathlib import Path
 
 from ..utils import layout
+from ..utils.checks import check_choice
 from ..utils.io import atomic_write
+
+LOGGERS = ("csv", "none", "wandb")
+"""``logger.name`` choices (:func:`build_logger`)."""
 
 
 def _scalars(metrics: dict, step: int) -> dict:
@@ -110,10 +114,11 @@ class WandbLogger(NullLogger):
 
 def build_logger(cfg, run_dir, config: dict):
     name = cfg["name"]
+    check_choice("logger", name, LOGGERS)
     if name == "none":
         return NullLogger()
     if name == "csv":
         return CSVLogger(run_dir)
     if name == "wandb":
         return WandbLogger(run_dir, cfg, config)
-    raise ValueError(f"unknown logger '{name}'; valid choices: csv, none, wandb")
+    raise NotImplementedError(f"logger {name}")  # every LOGGERS name is handled above

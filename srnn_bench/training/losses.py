@@ -20,8 +20,32 @@ import torch
 import torch.nn.functional as F
 
 from ..data import IGNORE_INDEX
+from ..utils.checks import check_choice
 
 LOSS_MODES = ("last", "mean", "masked_mean", "sum_softmax", "per_step", "spike_count")
+
+
+def check_loss(mode: str, readout_kind: str) -> None:
+    """The one check of ``trainer.loss``: a known mode, and ``spike_count`` only with a spiking readout
+    (it counts the readout's spikes). Called by the trainer and, before any work, by
+    :func:`srnn_bench.config_validation.validate_config`."""
+    check_choice("trainer.loss", mode, LOSS_MODES)
+    if mode == "spike_count" and readout_kind != "spiking":
+        raise ValueError("trainer.loss=spike_count needs a spiking readout: set model.readout.kind=spiking")
+
+
+def check_labels(mode: str, per_step_labels: bool, dataset: str | None = None) -> None:
+    """The one check that ``trainer.loss`` fits the labels: ``per_step`` needs per-step labels [T, B], every
+    other mode one label per sequence [B]. ``dataset`` names them in the message (``None``: this batch).
+    :func:`srnn_bench.config_validation.validate_against_data` calls it once the dataset is built."""
+    where = f"dataset '{dataset}'" if dataset else "this batch"
+    if mode == "per_step" and not per_step_labels:
+        seq = "|".join(m for m in LOSS_MODES if m != "per_step")
+        raise ValueError(f"trainer.loss=per_step needs per-step labels, but {where} has one label per sequence; "
+                         f"use trainer.loss={seq}")
+    if mode != "per_step" and per_step_labels:
+        raise ValueError(f"trainer.loss={mode} needs one label per sequence, but {where} has per-step labels; "
+                         "use trainer.loss=per_step")
 
 
 def sequence_logits(mode: str, output, skip_steps: int = 0) -> torch.Tensor:
@@ -35,18 +59,15 @@ def sequence_logits(mode: str, output, skip_steps: int = 0) -> torch.Tensor:
         return F.log_softmax(u.sum(0) / output.output.shape[0], dim=-1)
     if mode == "sum_softmax":
         return F.softmax(u, dim=-1).sum(0)
-    if mode == "spike_count":
-        if "readout" not in output.activity:
-            raise ValueError("trainer.loss=spike_count needs a spiking readout (model.readout.kind=spiking)")
+    if mode == "spike_count":  # a spiking readout's spikes (check_loss)
         return output.activity["readout"][skip_steps:].sum(0)
-    raise ValueError(f"unknown trainer.loss '{mode}'; valid choices: {', '.join(LOSS_MODES)}")
+    raise ValueError(f"trainer.loss={mode} has no sequence scores (check_loss: {', '.join(LOSS_MODES)})")
 
 
 def loss_and_correct(mode: str, output, y: torch.Tensor, skip_steps: int = 0) -> tuple[torch.Tensor, int, int]:
     """Return ``(loss, n_correct, n_counted)``; ``y`` is [B] (sequence) or [T, B] (per step)."""
+    check_labels(mode, y.ndim == 2)
     if mode == "per_step":
-        if y.ndim != 2:
-            raise ValueError("trainer.loss=per_step needs per-step labels [T, B]; this dataset has one label per sequence")
         u, y = output.output[skip_steps:], y[skip_steps:]
         logp = F.log_softmax(u, dim=-1)  # [T, B, C]
         nll = F.nll_loss(logp.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX, reduction="none").view(y.shape)
@@ -54,8 +75,6 @@ def loss_and_correct(mode: str, output, y: torch.Tensor, skip_steps: int = 0) ->
         per_t = nll.sum(1) / valid.sum(1).clamp(min=1)
         correct = ((u.argmax(-1) == y) & valid).sum().item()  # argmax of u, not of log_softmax(u): rounding ties
         return per_t.sum(), correct, int(valid.sum().item())
-    if y.ndim != 1:
-        raise ValueError(f"trainer.loss={mode} needs one label per sequence; this dataset has per-step labels (use per_step)")
     scores = sequence_logits(mode, output, skip_steps)
     if mode in ("mean", "masked_mean"):
         loss = F.nll_loss(scores, y)

@@ -11,6 +11,8 @@ import math
 
 import torch
 
+from ..utils.checks import check_choice
+
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adamax": torch.optim.Adamax, "sgd": torch.optim.SGD}
 SCHEDULERS = ("none", "step", "linear", "cosine", "plateau")
 PLATEAU_DEFAULTS = {
@@ -31,8 +33,7 @@ def plateau_options(cfg) -> dict:
         raise ValueError(f"unknown key scheduler.{unknown[0]}; valid keys: {', '.join(PLATEAU_DEFAULTS)}")
     o = {k: cfg.get(k, d) if cfg.get(k) is not None else d for k, d in PLATEAU_DEFAULTS.items()}
     for key, valid in PLATEAU_CHOICES.items():
-        if o[key] not in valid:
-            raise ValueError(f"unknown scheduler.{key} '{o[key]}'; valid choices: {', '.join(valid)}")
+        check_choice(f"scheduler.{key}", o[key], valid)
     for key in ("factor", "threshold", "min_lr", "patience", "cooldown"):
         v = o[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -88,10 +89,7 @@ class PlateauScheduler(torch.optim.lr_scheduler.ReduceLROnPlateau):
 
 def build_optimizer(model: torch.nn.Module, cfg, lr: float) -> torch.optim.Optimizer:
     name = cfg["name"]
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer '{name}'; valid choices: {', '.join(sorted(OPTIMIZERS))}")
-    if not lr > 0:
-        raise ValueError(f"trainer.lr must be > 0, got {lr}")
+    check_choice("optimizer", name, sorted(OPTIMIZERS))
     mult = float(cfg.get("tau_lr_mult", 1.0))
     mult_out = cfg.get("tau_lr_mult_readout")
     mult_out = mult if mult_out is None else float(mult_out)

@@ -41,6 +41,7 @@ import torch
 
 from ..data import IGNORE_INDEX
 from ..models.srnn import ModelOutput
+from ..utils.checks import check_choice
 from .losses import loss_and_correct
 
 TBPTT_UPDATES = ("sequence", "chunk")
@@ -48,14 +49,18 @@ ADDITIVE_LOSSES = ("last", "per_step")
 """Loss modes that are a sum of per-step terms (``last``: one term), so each chunk has its own part."""
 
 
+def check_steps(steps) -> None:
+    """``trainer.tbptt_steps`` as given: ``null`` or an integer >= 0 (one-line ``ValueError``)."""
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+        raise ValueError(f"trainer.tbptt_steps must be an integer >= 0 (0 or null = full BPTT), got {steps!r}")
+
+
 def check_tbptt(steps, update: str, loss: str) -> None:
     """One-line ``ValueError`` for an impossible ``trainer.tbptt_*`` setting (no model needed)."""
     if steps is None:
         return
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"trainer.tbptt_steps must be an integer >= 0 (0 or null = full BPTT), got {steps!r}")
-    if update not in TBPTT_UPDATES:
-        raise ValueError(f"unknown trainer.tbptt_update '{update}'; valid choices: {', '.join(TBPTT_UPDATES)}")
+    check_steps(steps)
+    check_choice("trainer.tbptt_update", update, TBPTT_UPDATES)
     if steps and update == "chunk" and loss != "per_step":
         raise ValueError(
             f"trainer.tbptt_update=chunk needs trainer.loss=per_step (a sum over steps, so every chunk has its own "
@@ -72,6 +77,10 @@ def check_model(model, steps: int) -> None:
             f"trainer.tbptt_steps={steps} cannot chunk a bidirectional model (model.bidirectional=true: its backward "
             "half needs the whole sequence); use trainer.tbptt_steps=0"
         )
+    block = getattr(model, "block_steps", 1)
+    if block != 1:
+        raise ValueError(f"trainer.tbptt_steps={steps} cannot chunk a block readout (model.readout.block_steps="
+                         f"{block}); use trainer.tbptt_steps=0")
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             raise ValueError(

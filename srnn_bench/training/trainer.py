@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import random
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -37,10 +38,11 @@ from ..data import IGNORE_INDEX, DataSplits, collate_time_first
 from ..metrics import ActivityMeter, ConfusionMatrix, per_step_counts
 from ..state import detach_state
 from ..utils import layout
+from ..utils.checks import check_choice
 from ..utils.io import atomic_torch_save, write_jsonl
 from ..utils.sample_rng import per_sample_generators, sample_seed
 from . import tbptt
-from .losses import anytime_correct, loss_and_correct, sequence_logits
+from .losses import anytime_correct, check_loss, loss_and_correct, sequence_logits
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +73,18 @@ def seed_everything(seed: int) -> None:
 
 def resolve_dtype(name: str) -> torch.dtype:
     """The torch dtype of ``trainer.dtype`` (one line naming the valid choices otherwise)."""
-    if str(name) not in DTYPES:
-        raise ValueError(f"unknown trainer.dtype '{name}'; valid choices: {', '.join(DTYPES)}")
+    check_choice("trainer.dtype", str(name), DTYPES)
     return DTYPES[str(name)]
 
 
+def check_device(name: str) -> None:
+    """``trainer.device``: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` | ``mps`` (one line otherwise)."""
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(name)):
+        raise ValueError(f"unknown trainer.device '{name}'; valid choices: auto, cpu, cuda, cuda:N, mps")
+
+
 def resolve_device(name: str) -> torch.device:
+    check_device(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -204,6 +212,18 @@ class TrainerConfig:
         return cls(**kwargs)
 
 
+def check_trainer_config(cfg: TrainerConfig, model) -> None:
+    """The trainer's own checks of its keys against the model it will train (one line naming the key):
+    ``on_nonfinite``, ``loss`` (:func:`srnn_bench.training.losses.check_loss`), ``tbptt_*``
+    (:mod:`srnn_bench.training.tbptt`). :class:`Trainer` runs them; so does
+    :func:`srnn_bench.config_validation.validate_config`, before any data are loaded. The numbers
+    (``batch_size`` > 0, ``epochs`` >= 0, ...) are the generic by-name rules of ``config_validation``."""
+    check_choice("trainer.on_nonfinite", cfg.on_nonfinite, ON_NONFINITE)
+    check_loss(cfg.loss, model.readout_kind)
+    tbptt.check_tbptt(cfg.tbptt_steps, cfg.tbptt_update, cfg.loss)
+    tbptt.check_model(model, cfg.tbptt_steps)
+
+
 @dataclass
 class EpochProgress:
     """Running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
@@ -245,14 +265,7 @@ class Trainer:
     """Train ``model`` on ``data`` with ``optimizer``/``scheduler``; write metrics and checkpoints to ``run_dir``."""
 
     def __init__(self, model, encoder, data: DataSplits, optimizer, scheduler, cfg: TrainerConfig, run_dir, device, logger):
-        if cfg.batch_size <= 0:
-            raise ValueError(f"trainer.batch_size must be > 0, got {cfg.batch_size}")
-        if cfg.epochs < 0:
-            raise ValueError(f"trainer.epochs must be >= 0, got {cfg.epochs}")
-        if cfg.on_nonfinite not in ON_NONFINITE:
-            raise ValueError(f"unknown trainer.on_nonfinite '{cfg.on_nonfinite}'; valid choices: {', '.join(ON_NONFINITE)}")
-        tbptt.check_tbptt(cfg.tbptt_steps, cfg.tbptt_update, cfg.loss)
-        tbptt.check_model(model, cfg.tbptt_steps)
+        check_trainer_config(cfg, model)
         self.dtype = resolve_dtype(cfg.dtype)
         self.model, self.encoder, self.data = model.to(device, self.dtype), encoder.to(device, self.dtype), data
         self.optimizer, self.scheduler, self.cfg = optimizer, scheduler, cfg

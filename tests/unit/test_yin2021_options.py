@@ -81,5 +81,5 @@ def test_readout_u0_uniform_unit():
     u = make("alif", "model.readout.u0=uniform_unit").init_state(400)[-1].cell.u
     assert u.min() >= 0 and 0.9 < u.max() < 1
     assert torch.all(make("alif").init_state(4)[-1].cell.u == 0)
-    with pytest.raises(ValueError, match="model.readout.u0 must be one of zero, uniform_unit"):
+    with pytest.raises(ValueError, match="unknown model.readout.u0 'gauss'; valid choices: zero, uniform_unit"):
         make("alif", "model.readout.u0=gauss")
