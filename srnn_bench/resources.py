@@ -16,6 +16,8 @@ Everything that composes a config or lists a group's choices uses :data:`CONFIG_
 
 from __future__ import annotations
 
+import copy
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -72,6 +74,42 @@ def choices(group: str) -> list[str]:
     ``folder/name`` (e.g. ``experiment=yin2021/ecg_0_8589``, the published networks)."""
     root = CONFIG_DIR / group
     return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_defaults(group: str, option: str) -> dict:
+    from omegaconf import OmegaConf
+
+    path = CONFIG_DIR / group / f"{option}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown {group} '{option}' (no {path}); valid choices: {', '.join(choices(group))}")
+    data = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    data.pop("defaults", None)
+    return data
+
+
+def group_defaults(group: str, option: str) -> dict:
+    """``configs/<group>/<option>.yaml`` as a dict (its defaults list dropped): the one place each default of
+    that option is written (issue #15). A fresh copy: the caller may change it."""
+    return copy.deepcopy(_load_defaults(group, option))
+
+
+def _merge(base: dict, given: dict) -> dict:
+    out = dict(base)
+    for k, v in given.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def with_defaults(group: str, cfg, option: str | None = None) -> dict:
+    """``cfg`` (a composed node, a saved run's, or a dict with at least ``name``) merged over
+    :func:`group_defaults` of ``option`` (default: its ``name``), as Hydra merges (mappings key by key, other
+    values replaced), interpolations of ``cfg`` resolved. What builders read, so they index ``cfg["key"]``
+    and never repeat a default: ``build_data``, ``build_model``, ``build_cell``."""
+    from omegaconf import DictConfig, OmegaConf
+
+    given = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    return _merge(group_defaults(group, str(option or given["name"])), given)
 
 
 def compose(overrides: list[str] | None = None, config_name: str = "config"):

@@ -8,7 +8,6 @@ A dataset builder returns :class:`DataSplits`: ``torch.utils.data.Dataset`` obje
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
@@ -26,30 +25,20 @@ DATASET_GROUP = "dataset"
 """The config group of the dataset options: ``configs/dataset/<name>.yaml`` holds every default of ``<name>``."""
 
 
-@functools.lru_cache(maxsize=None)
 def yaml_defaults(name: str) -> dict:
-    """The defaults of dataset ``name``: ``configs/dataset/<name>.yaml`` (of :data:`srnn_bench.resources.CONFIG_DIR`)
-    as a dict, the one place each dataset default is written (issue #15)."""
-    from omegaconf import OmegaConf
+    """The defaults of dataset ``name``: ``configs/dataset/<name>.yaml`` (:func:`srnn_bench.resources.group_defaults`)."""
+    from ..resources import group_defaults
 
-    from ..resources import CONFIG_DIR, choices
-
-    path = CONFIG_DIR / DATASET_GROUP / f"{name}.yaml"
-    if not path.is_file():
-        raise ValueError(f"unknown dataset '{name}' (no {path}); valid choices: {', '.join(choices(DATASET_GROUP))}")
-    data = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-    data.pop("defaults", None)
-    return data
+    return group_defaults(DATASET_GROUP, name)
 
 
 def with_defaults(cfg) -> dict:
     """``cfg`` (a composed ``dataset`` node, a saved run's, or a dict with at least ``name``) merged over
     :func:`yaml_defaults` of its ``name``, interpolations resolved: what every reader's ``build`` gets from
     :func:`srnn_bench.data.build_data`, so readers index ``cfg["key"]`` and never repeat a default."""
-    from omegaconf import DictConfig, OmegaConf
+    from ..resources import with_defaults as merged
 
-    given = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-    return {**yaml_defaults(str(given["name"])), **given}
+    return merged(DATASET_GROUP, cfg)
 
 
 class TensorSequenceDataset(Dataset):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..resources import with_defaults
 from ..utils.checks import check_choice
 from .identity import Identity
 from .latency import Latency
@@ -32,11 +33,11 @@ ENCODERS = {
 
 
 def build_encoder(cfg, binary_input: bool = False) -> nn.Module:
-    cfg = dict(cfg)
+    check_choice("encoder", cfg["name"], sorted(ENCODERS))
+    cfg = with_defaults("encoder", cfg)  # configs/encoder/<name>.yaml: the one place of each default
     name = cfg.pop("name")
-    check_choice("encoder", name, sorted(ENCODERS))
     if name == "identity":
-        return Identity(binary_input=binary_input, hold_steps=cfg.get("hold_steps", 1))
+        return Identity(binary_input=binary_input, hold_steps=cfg["hold_steps"])
     try:
         return ENCODERS[name](**cfg)
     except TypeError as e:

@@ -7,6 +7,8 @@ multiplicity, recurrent input form, BatchNorm), so no neuron-specific model clas
 
 from __future__ import annotations
 
+from ..resources import with_defaults
+from ..utils.checks import check_choice
 from .readouts import READOUTS
 from .srnn import SRNN, ModelOutput, Synapses
 
@@ -14,25 +16,26 @@ MODELS = ("srnn",)
 
 
 def build_model(cfg, n_in: int, n_classes: int, neuron, surrogate):
-    name = cfg["name"]
-    if name == "srnn":
-        return SRNN(
-            n_in,
-            n_classes,
-            hidden=list(cfg["hidden"]),
-            recurrent=cfg["recurrent"] if isinstance(cfg["recurrent"], bool) else list(cfg["recurrent"]),
-            neuron=neuron,
-            surrogate=surrogate,
-            readout=cfg["readout"],
-            layer_overrides=list(cfg.get("layer_overrides") or []),
-            bias=cfg.get("bias", True),
-            bidirectional=bool(cfg.get("bidirectional", False)),
-            bidirectional_merge=str(cfg.get("bidirectional_merge", "mean")),
-            backward_input=str(cfg.get("backward_input", "reversed")),
-            head=list(cfg.get("head") or []),
-            head_activation=str(cfg.get("head_activation", "relu")),
-        )
-    raise ValueError(f"unknown model '{name}'; valid choices: {', '.join(MODELS)}")
+    """The ``model=`` config ``cfg`` merged over its ``configs/model/<name>.yaml`` (readout keys too;
+    :func:`srnn_bench.resources.with_defaults`, the one place of each default) -> the network."""
+    check_choice("model", cfg["name"], MODELS)
+    cfg = with_defaults("model", cfg)
+    return SRNN(
+        n_in,
+        n_classes,
+        hidden=list(cfg["hidden"]),
+        recurrent=cfg["recurrent"] if isinstance(cfg["recurrent"], bool) else list(cfg["recurrent"]),
+        neuron=neuron,
+        surrogate=surrogate,
+        readout=cfg["readout"],
+        layer_overrides=list(cfg["layer_overrides"] or []),
+        bias=cfg["bias"],
+        bidirectional=bool(cfg["bidirectional"]),
+        bidirectional_merge=str(cfg["bidirectional_merge"]),
+        backward_input=str(cfg["backward_input"]),
+        head=list(cfg["head"] or []),
+        head_activation=str(cfg["head_activation"]),
+    )
 
 
 __all__ = ["MODELS", "READOUTS", "SRNN", "ModelOutput", "Synapses", "build_model"]

@@ -31,6 +31,7 @@ from torch import nn
 
 from ..neurons import IdentityCell, IntegratorCell, LeakySumCell, build_cell
 from ..surrogates import Surrogate
+from ..resources import group_defaults
 from ..utils.checks import check_choice
 from .layers import LayerState, SpikingLayer, backend_of
 
@@ -42,8 +43,8 @@ def merge_neuron(base: Mapping, override: Mapping | None) -> dict:
 
 
 def block_steps(cfg: Mapping) -> int:
-    """``model.readout.block_steps`` (default 1), checked."""
-    block = cfg.get("block_steps", 1)
+    """``model.readout.block_steps``, checked."""
+    block = cfg["block_steps"]
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
         raise ValueError(f"model.readout.block_steps must be > 0 (a whole number of steps), got {block!r}")
     return int(block)
@@ -107,8 +108,8 @@ class IntegratorReadout(Readout):
 
     @staticmethod
     def make_cell(n_classes, cfg, neuron, surrogate):
-        return IntegratorCell(n_classes, dict(cfg["tau_m"]), train_tau_m=cfg.get("train_tau_m", True),
-                              u0=cfg.get("u0", "zero"))
+        return IntegratorCell(n_classes, dict(cfg["tau_m"]), train_tau_m=cfg["train_tau_m"],
+                              u0=cfg["u0"])
 
     @staticmethod
     def backend(cfg, neuron):
@@ -157,22 +158,22 @@ class PopulationReadout(Readout):
     def __init__(self, n_in, n_classes, cfg, neuron, surrogate, bias=True):
         super().__init__(n_in, n_classes, cfg, neuron, surrogate, bias=False)
         group = self.group(cfg)
-        w = torch.full((n_classes, n_in), float(cfg.get("w_neg", -0.1)))
+        w = torch.full((n_classes, n_in), float(cfg["w_neg"]))
         for c in range(n_classes):
-            w[c, c * group : (c + 1) * group] = float(cfg.get("w_pos", 1.0))
+            w[c, c * group : (c + 1) * group] = float(cfg["w_pos"])
         self.w_in.weight.data.copy_(w)
         self.w_in.weight.requires_grad_(False)  # frozen (Sec. 4.2)
 
     @staticmethod
     def group(cfg: Mapping) -> int:
-        group = int(cfg.get("group", 10))
+        group = int(cfg["group"])
         if group < 1:
             raise ValueError(f"model.readout.group must be >= 1, got {group}")
         return group
 
     @staticmethod
     def make_cell(n_classes, cfg, neuron, surrogate):
-        return LeakySumCell(n_classes, float(cfg.get("alpha", 0.99)))
+        return LeakySumCell(n_classes, float(cfg["alpha"]))
 
     @staticmethod
     def final_layer(n_in, n_classes, cfg, neuron, surrogate, bias):
@@ -187,11 +188,19 @@ READOUT_CLASSES: dict[str, type[Readout]] = {
 READOUTS = tuple(READOUT_CLASSES)
 
 
+def readout_defaults() -> dict:
+    """The ``model.readout`` defaults: the ``readout`` node of ``configs/model/srnn.yaml``."""
+    return group_defaults("model", "srnn")["readout"]
+
+
 def build_readout(cfg: Mapping, n_in: int, n_classes: int, neuron: Mapping, surrogate: Surrogate,
                   bias: bool = True) -> tuple[SpikingLayer | None, Readout]:
-    """``model.readout`` -> (the kind's final layer or ``None``, the readout), fed by ``n_in`` features."""
+    """``model.readout`` -> (the kind's final layer or ``None``, the readout), fed by ``n_in`` features. ``cfg``
+    is merged over the ``readout`` node of ``configs/model/srnn.yaml`` (:func:`readout_defaults`), so the
+    readout classes index their keys and no default is written twice."""
     kind = cfg["kind"]
     check_choice("model.readout.kind", kind, READOUTS)
+    cfg = {**readout_defaults(), **dict(cfg)}
     cls = READOUT_CLASSES[kind]
     final = cls.final_layer(n_in, n_classes, cfg, neuron, surrogate, bias)
     return final, cls(final.size if final is not None else n_in, n_classes, cfg, neuron, surrogate, bias)

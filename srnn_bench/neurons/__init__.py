@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 from torch import nn
 
+from ..resources import with_defaults
 from ..surrogates import Surrogate
 from .alif import S0_SCHEMES, U0_SCHEMES, ALIFCell, ALIFState, alif_step
 from .conventional import GRUCell, IdentityCell, LSTMCell, RNNCell
@@ -58,11 +59,11 @@ def _alif_kwargs(cfg: Mapping) -> dict:
         tau_adp=dict(cfg["tau_adp"]),
         b_j0=cfg["b_j0"],
         beta=cfg["beta"],
-        dt=cfg.get("dt", 1.0),
-        train_tau_m=cfg.get("train_tau_m", True),
-        train_tau_adp=cfg.get("train_tau_adp", True),
-        u0=cfg.get("u0", "uniform"),
-        s0=cfg.get("s0", "zero"),
+        dt=cfg["dt"],
+        train_tau_m=cfg["train_tau_m"],
+        train_tau_adp=cfg["train_tau_adp"],
+        u0=cfg["u0"],
+        s0=cfg["s0"],
     )
 
 
@@ -165,7 +166,11 @@ def cell_cost(cell: str | type[nn.Module], **options) -> CellCost:
 
 
 def build_cell(cfg: Mapping, size: int, surrogate: Surrogate) -> nn.Module:
-    return _choice(cfg["name"]).build(cfg, size, surrogate)
+    """A cell of ``size`` neurons for the ``neuron=`` config ``cfg``, merged over its
+    ``configs/neuron/<name>.yaml`` (:func:`srnn_bench.resources.with_defaults`: the one place of each
+    default; a dict with only ``name`` is that file)."""
+    choice = _choice(cfg["name"])
+    return choice.build(with_defaults("neuron", cfg), size, surrogate)
 
 
 __all__ = [

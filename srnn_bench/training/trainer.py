@@ -143,13 +143,9 @@ def _defaults_from_yaml(cls):
 
 def trainer_defaults() -> dict:
     """The ``trainer`` defaults: ``configs/trainer/default.yaml`` as a dict."""
-    from omegaconf import OmegaConf
+    from ..resources import group_defaults
 
-    from ..resources import CONFIG_DIR
-
-    data = OmegaConf.to_container(OmegaConf.load(Path(CONFIG_DIR, TRAINER_YAML)), resolve=True)
-    data.pop("defaults", None)
-    return data
+    return group_defaults(*TRAINER_YAML.removesuffix(".yaml").split("/"))
 
 
 @dataclass
