@@ -347,3 +347,22 @@ def test_every_declared_fused_backend_gives_the_reference_numbers(name):
             outs.append(models[backend].eval()(x).output)
     assert not [w for w in said if "neuron.backend=fused" in str(w.message)]  # no fallback at run time
     torch.testing.assert_close(outs[1], outs[0], rtol=1e-10, atol=1e-12)
+
+
+def test_no_experiment_file_asks_for_a_backend_its_neurons_lack():
+    """The experiments' own settings never trigger the 'no fused kernel' warning (De Geeter's LIF options
+    say backend: reference); the warning is for a user's request only."""
+    from srnn_bench.config_validation import validate_config
+    from srnn_bench.kernels import dispatch
+    from srnn_bench.resources import choices
+    from tests.conftest import compose
+
+    said = {}
+    for name in choices("experiment"):
+        dispatch._warned.clear()
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            validate_config(compose([f"experiment={name}"]))  # builds the model (no data)
+        said[name] = [str(w.message) for w in got if "neuron.backend=fused" in str(w.message)]
+    assert not {k: v for k, v in said.items() if v}
+    assert len(said) > 40
