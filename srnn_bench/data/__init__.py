@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 
+from ..utils.checks import check_choice
 from .base import IGNORE_INDEX, DataError, DataSplits, collate_time_first, with_defaults
 from .datasets import DATASETS
 
@@ -21,8 +22,7 @@ def build_data(cfg, data_dir: str, test_only: bool = False) -> DataSplits:
     over its YAML defaults (:func:`~srnn_bench.data.base.with_defaults`): a key ``cfg`` lacks has the
     value of ``configs/dataset/<name>.yaml``."""
     name = cfg["name"]
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset '{name}'; valid choices: {', '.join(sorted(DATASETS))}")
+    check_choice("dataset", name, sorted(DATASETS))
     cfg = with_defaults(cfg)
     build = importlib.import_module(DATASETS[name]).build
     if test_only and "test_only" in inspect.signature(build).parameters:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 from ..models.srnn import BIDIRECTIONAL_MERGES
 from ..neurons import CELLS, CellCost, IdentityCell, IntegratorCell, LeakySumCell, cell_cost
+from ..utils.checks import check_choice
 
 E_MAC_PJ = 3.1
 E_AC_PJ = 0.1
@@ -60,9 +61,7 @@ def cost_of(kind: str) -> CellCost:
     """The cost attributes of a neuron choice or readout kind, from its cell class (no cell is built)."""
     if kind in READOUT_CELLS:
         return cell_cost(READOUT_CELLS[kind])
-    if kind not in CELLS:
-        raise ValueError(f"unknown neuron model '{kind}' for costing; valid choices: "
-                         f"{', '.join(sorted([*CELLS, *READOUT_CELLS]))}")
+    check_choice("neuron model (for costing)", kind, sorted([*CELLS, *READOUT_CELLS]))
     return cell_cost(kind)
 
 
@@ -240,8 +239,7 @@ def srnn_architecture(
     Table 2 does for the analog input of SoLi and TIMIT; not our definition — used only to show which
     choice reproduces a number).
     """
-    if merge not in BIDIRECTIONAL_MERGES:
-        raise ValueError(f"unknown merge '{merge}'; valid choices: {', '.join(BIDIRECTIONAL_MERGES)}")
+    check_choice("merge", merge, BIDIRECTIONAL_MERGES)
     cell, out = cost_of(neuron), cost_of(readout)
     hidden, head = [int(h) for h in hidden], [int(h) for h in head]
     rec = [bool(recurrent)] * len(hidden) if isinstance(recurrent, bool) else [bool(r) for r in recurrent]
@@ -296,8 +294,7 @@ def rnn_architecture(
 
     Analog activations everywhere: every synapse is a MAC each step (Yin Fig. 2a / S2b).
     """
-    if kind not in RNN_BASELINES:
-        raise ValueError(f"unknown recurrent baseline '{kind}'; valid choices: {', '.join(RNN_BASELINES)}")
+    check_choice("recurrent baseline", kind, RNN_BASELINES)
     hidden = [int(h) for h in hidden]
     label = f"{'Bi-' if bidirectional else ''}{kind.upper()} {n_in}+{'+'.join(map(str, hidden))}+{n_out}"
     return srnn_architecture(n_in, hidden, n_out, kind, True, readout, bidirectional=bidirectional, merge="concat",

@@ -35,6 +35,7 @@ from torch import nn
 
 from ..resources import with_defaults
 from ..surrogates import Surrogate
+from ..utils.checks import check_choice
 from .alif import S0_SCHEMES, U0_SCHEMES, ALIFCell, ALIFState, alif_step
 from .conventional import GRUCell, IdentityCell, LSTMCell, RNNCell
 from .integrator import IntegratorCell, LIState, li_step
@@ -139,8 +140,7 @@ cell its builder makes)."""
 
 
 def _choice(name: str) -> Choice:
-    if name not in CELLS:
-        raise ValueError(f"unknown neuron '{name}'; valid choices: {', '.join(sorted(CELLS))}")
+    check_choice("neuron", name, sorted(CELLS))
     return CELLS[name]
 
 

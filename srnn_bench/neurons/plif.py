@@ -63,7 +63,7 @@ def quantize(v: torch.Tensor, b: torch.Tensor | float, n_bits: int, k: int, mode
             level = torch.where(level.abs() <= k, torch.zeros_like(level), level)
             q = level / scale
         else:
-            raise ValueError(f"unknown neuron.quantizer '{mode}'; valid choices: {', '.join(QUANTIZERS)}")
+            check_choice("neuron.quantizer", mode, QUANTIZERS)
     return vc + (q - vc).detach()
 
 

@@ -115,6 +115,7 @@ def build_scheduler(optimizer, cfg, epochs: int):
     zero over the run (Table S1, (P)S-MNIST), ``cosine`` annealing (De Geeter), ``plateau``: :class:`PlateauScheduler`
     (Ponghiran: halving when the development-set error stops improving), ``none``."""
     name = cfg["name"]
+    check_choice("scheduler", name, SCHEDULERS)
     if name == "none":
         return None
     if name == "step":
@@ -123,6 +124,4 @@ def build_scheduler(optimizer, cfg, epochs: int):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: max(0.0, 1.0 - e / max(epochs, 1)))
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1), eta_min=float(cfg.get("eta_min", 0.0)))
-    if name == "plateau":
-        return PlateauScheduler(optimizer, **plateau_options(cfg))
-    raise ValueError(f"unknown scheduler '{name}'; valid choices: {', '.join(SCHEDULERS)}")
+    return PlateauScheduler(optimizer, **plateau_options(cfg))  # plateau

@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...utils.checks import check_choice
 from ..base import IGNORE_INDEX, DataError, DataSplits, make_splits
 from ..cache import cached_arrays, missing_data_message
 
@@ -257,10 +258,8 @@ def build_yin2021(cfg, data_dir: str) -> DataSplits:
 
 def build(cfg, data_dir: str) -> DataSplits:
     source, unlabelled = str(cfg["source"]), str(cfg["unlabelled"])
-    if source not in SOURCES:
-        raise ValueError(f"unknown dataset.source '{source}'; valid choices: {', '.join(SOURCES)}")
-    if unlabelled not in UNLABELLED:
-        raise ValueError(f"unknown dataset.unlabelled '{unlabelled}'; valid choices: {', '.join(UNLABELLED)}")
+    check_choice("dataset.source", source, SOURCES)
+    check_choice("dataset.unlabelled", unlabelled, UNLABELLED)
     if source == "yin2021":
         return build_yin2021(cfg, data_dir)
     pre = {
