@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..models.srnn import BIDIRECTIONAL_MERGES
+from ..models.srnn import BIDIRECTIONAL_MERGES, per_layer_recurrent
 from ..neurons import CELLS, CellCost, IdentityCell, IntegratorCell, LeakySumCell, cell_cost
 from ..utils.checks import check_choice
 
@@ -242,9 +242,7 @@ def srnn_architecture(
     check_choice("merge", merge, BIDIRECTIONAL_MERGES)
     cell, out = cost_of(neuron), cost_of(readout)
     hidden, head = [int(h) for h in hidden], [int(h) for h in head]
-    rec = [bool(recurrent)] * len(hidden) if isinstance(recurrent, bool) else [bool(r) for r in recurrent]
-    if len(rec) != len(hidden):
-        raise ValueError(f"recurrent has {len(rec)} entries for {len(hidden)} hidden layers")
+    rec = per_layer_recurrent(recurrent, len(hidden))
     suffixes = ("", "_bwd") if bidirectional else ("",)
     pops: list[Population] = []
     projs: list[Projection] = []

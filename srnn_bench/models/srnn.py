@@ -76,6 +76,14 @@ class Synapses(NamedTuple):
     fan_out: int
 
 
+def per_layer_recurrent(recurrent: bool | list[bool], n_layers: int) -> list[bool]:
+    """``model.recurrent`` (one bool, or one per hidden layer) as one bool per layer, checked."""
+    rec = [bool(recurrent)] * n_layers if isinstance(recurrent, bool) else [bool(r) for r in recurrent]
+    if len(rec) != n_layers:
+        raise ValueError(f"model.recurrent has {len(rec)} entries for {n_layers} hidden layers")
+    return rec
+
+
 def _layer(n_in: int, neuron: Mapping, size: int, surrogate: Surrogate, requested: bool, bias: bool,
            name: str) -> SpikingLayer:
     """Hidden layer ``name`` of the ``neuron`` config (its ``backend`` picks the layer's loop)."""
@@ -131,9 +139,7 @@ class SRNN(nn.Module):
                 raise ValueError(f"model.hidden[{i}] must be a positive integer (a layer size), got {size!r}")
         if not hidden and bidirectional:
             raise ValueError("model.bidirectional=true needs at least one hidden layer (model.hidden)")
-        rec = [recurrent] * len(hidden) if isinstance(recurrent, bool) else list(recurrent)
-        if len(rec) != len(hidden):
-            raise ValueError(f"model.recurrent has {len(rec)} entries for {len(hidden)} hidden layers")
+        rec = per_layer_recurrent(recurrent, len(hidden))
         overrides = list(layer_overrides or [])
         if len(overrides) > len(hidden):
             raise ValueError(f"model.layer_overrides has {len(overrides)} entries for {len(hidden)} layers")
