@@ -84,7 +84,8 @@ def main(argv=None) -> int:
     models = {}
     for backend in ("naive", "fused"):  # same seed, same weights; the backend is chosen when a layer is built
         torch.manual_seed(0)
-        models[backend] = build_model(mcfg, N_IN, C, {**neuron, "backend": "reference" if backend == "naive" else backend}, sur)
+        layer_backend = "reference" if backend == "naive" else backend
+        models[backend] = build_model(mcfg, N_IN, C, {**neuron, "backend": layer_backend}, sur)
     # peers: same sizes; the authors'-style loop also copies the naive model's weights (same numbers)
     peer_models, peer_missing = {}, {}
     for p in wanted:
