@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import Dataset
 
+from ..utils.rules import check_value
+
 IGNORE_INDEX = -100
 """Label of time steps without a target (masked out of losses and accuracies)."""
 
@@ -88,8 +90,7 @@ class DataSplits:
 
 def split_validation(x: torch.Tensor, y: torch.Tensor, fraction: float, seed: int):
     """Hold out ``fraction`` of (x, y) as a validation set, with a fixed permutation."""
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"dataset.val_fraction must be in [0, 1), got {fraction}")
+    check_value("dataset.val_fraction", fraction)
     n_val = int(round(fraction * x.shape[0]))
     if n_val == 0:
         return (x, y), None

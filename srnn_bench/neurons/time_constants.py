@@ -13,20 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from ..utils.checks import check_choice
-
-TAU_INITS = ("normal", "uniform", "constant")
+from ..utils.rules import TAU_INITS, check_time_constant  # noqa: F401 - the rule is defined once, there
 TAU_FLOOR = 0.1
-
-
-def check_time_constant(key: str, mean: float, std: float = 0.0, init: str = "normal") -> None:
-    """The one check of a ``{init, mean, std}`` time constant; ``key`` names it in the message
-    (``neuron.tau_m``; :func:`srnn_bench.config_validation.validate_config` passes the config key)."""
-    check_choice(f"{key}.init", init, TAU_INITS)
-    if isinstance(mean, bool) or not isinstance(mean, (int, float)) or not mean > 0:
-        raise ValueError(f"{key}.mean must be > 0 (a time constant), got {mean}")
-    if isinstance(std, bool) or not isinstance(std, (int, float)) or not std >= 0:
-        raise ValueError(f"{key}.std must be >= 0, got {std}")
 
 
 def init_time_constant(size: int, mean: float, std: float = 0.0, init: str = "normal",

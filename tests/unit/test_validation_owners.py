@@ -164,3 +164,22 @@ def test_loss_that_does_not_fit_the_labels_checked_once():
     per_step = r"^trainer.loss=last needs one label per sequence, but this batch has per-step labels; use trainer.loss="
     with pytest.raises(ValueError, match=per_step + "per_step$"):
         loss_and_correct("last", out, torch.zeros(5, 2, dtype=torch.long))
+
+
+def test_the_generic_rules_are_one_definition_for_configs_and_builders():
+    """``dataset.val_fraction`` / ``dataset.dt_ms``: the by-name rule of srnn_bench.utils.rules refuses them in a
+    composed config (validate_config) and, with the same line, when a reader gets them from Python."""
+
+    from srnn_bench.data.base import split_validation
+    from srnn_bench.data.datasets.shd_ssc import bins_of
+    from srnn_bench.utils.rules import check_value
+
+    with pytest.raises(ValueError, match=r"^dataset.val_fraction must be in \[0, 1\), got 1.5$"):
+        validate_config(compose(["dataset.val_fraction=1.5"]))
+    with pytest.raises(ValueError, match=r"^dataset.val_fraction must be in \[0, 1\), got 1.5$"):
+        split_validation(torch.zeros(4, 2, 1), torch.zeros(4), 1.5, 0)
+    with pytest.raises(ValueError, match=r"^dataset.dt_ms must be > 0, got 0$"):
+        bins_of({"dt_ms": 0, "duration_ms": 1000})
+    with pytest.raises(ValueError, match=r"^neuron.tau_m.mean must be > 0 \(a time constant\), got -1$"):
+        check_value("neuron.tau_m", {"init": "normal", "mean": -1, "std": 0})
+    check_value("dataset.val_fraction", 0.2)  # a valid value passes

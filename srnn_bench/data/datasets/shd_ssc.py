@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...utils.rules import check_value
 from ..base import DataError, DataSplits
 from ..cache import cached_arrays, missing_data_message
 from ..sparse import SparseSpikeDataset, bin_spikes, source_signature, train_val_test
@@ -149,9 +150,8 @@ def _bin_split(data_dir, name: str, split: str, dt_us: int, n_bins: int, authors
 
 def bins_of(cfg) -> tuple[int, int]:
     """(dt in microseconds, number of bins) from ``dataset.dt_ms`` and ``dataset.duration_ms``."""
+    check_value("dataset.dt_ms", cfg["dt_ms"])
     dt_ms, duration_ms = float(cfg["dt_ms"]), float(cfg["duration_ms"])
-    if not dt_ms > 0:
-        raise ValueError(f"dataset.dt_ms must be > 0, got {dt_ms}")
     if not duration_ms >= dt_ms:
         raise ValueError(f"dataset.duration_ms must be >= dataset.dt_ms ({dt_ms}), got {duration_ms}")
     dt_us = int(round(dt_ms * 1000))

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...utils.rules import check_value
 from ..audio import chunk_sequences, mfcc39, minmax_apply, minmax_fit, read_audio, segment_labels
 from ..base import DataError, DataSplits, TensorSequenceDataset, limit
 from ..cache import cached_arrays, missing_data_message
@@ -168,8 +169,7 @@ def build(cfg, data_dir: str) -> DataSplits:
         raise ValueError(f"dataset.phone_set must be 61 or 39, got {pre['phone_set']}")
     if pre["test_set"] not in ("core", "full"):
         raise ValueError(f"dataset.test_set must be core or full, got '{pre['test_set']}'")
-    if not 0 <= pre["val_fraction"] < 1:
-        raise ValueError(f"dataset.val_fraction must be in [0, 1), got {pre['val_fraction']}")
+    check_value("dataset.val_fraction", pre["val_fraction"])
     root = _find_root(cfg, data_dir)
     if not root.is_dir():
         raise DataError(missing_data_message("TIMIT", root, EXPECTED, SOURCE))
