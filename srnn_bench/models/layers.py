@@ -31,13 +31,15 @@ from torch import nn
 
 from ..kernels import BACKENDS
 from ..kernels.dispatch import fallback
+from ..resources import with_defaults
 from ..state import LayerState, detach_state  # noqa: F401 - defined below kernels/ and models/, re-exported
 from ..utils.checks import check_choice
 
 
 def backend_of(neuron: Mapping) -> str:
-    """``neuron.backend`` of a neuron config: ``reference`` when it has none (checked by :func:`choose_backend`)."""
-    return neuron.get("backend", "reference")
+    """``neuron.backend`` of a neuron config, over its ``configs/neuron/<name>.yaml`` like every other neuron key
+    (:func:`srnn_bench.neurons.build_cell`); checked by :func:`choose_backend`."""
+    return with_defaults("neuron", neuron)["backend"]
 
 
 def choose_backend(cell: nn.Module, requested: str) -> str:

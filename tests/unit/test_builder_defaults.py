@@ -83,3 +83,11 @@ def _settings(module) -> dict:
     """An encoder's public attributes (its settings) and buffers, as comparable values."""
     out = {k: v for k, v in vars(module).items() if not k.startswith("_") and k != "training"}
     return {**out, **{k: b.tolist() for k, b in module.named_buffers()}}
+
+
+def test_a_neuron_named_only_gets_its_yaml_backend_too():
+    """The layer's backend is a neuron key like the others: ``{"name": "alif"}`` runs alif.yaml's backend."""
+    sur = build_surrogate({"name": "multi_gaussian"})
+    for name in ("alif", "lstm", "src"):
+        model = build_model({"name": "srnn", "hidden": [3]}, 2, 2, {"name": name}, sur)
+        assert model.layers[0].backend == group_defaults("neuron", name)["backend"], name
